@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"steward/sqlstore"
+	"steward/web"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "[flags]")
+	dir := fs.String("data", defaultDataDir(), "the instance's data directory; a demo instance is created there if it holds none")
+	httpAddr := fs.String("http", "", "HTTP listen address (default: the instance's, else "+defaultHTTP+")")
+	preset := fs.String("preset", "community", "preset charter of a demo instance created by serve")
+	interval := fs.Duration("checkpoint-interval", time.Second, "how often a checkpoint is signed while there are new entries")
+	insecure := fs.Bool("insecure-cookies", false, "send cookies without the Secure attribute (plain HTTP on a host other than localhost)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("serve takes no arguments")
+	}
+	if *interval <= 0 {
+		return usagef("--checkpoint-interval must be positive")
+	}
+	log, err := m.logger(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	if !isInstance(*dir) {
+		if entries, err := os.ReadDir(*dir); err == nil && len(entries) > 0 {
+			return fmt.Errorf("%s is not empty and holds no instance: give another --data directory", *dir)
+		}
+		fmt.Fprintf(m.Stdout, "No instance in %s: creating a demo instance.\n", *dir)
+		text, name, err := charterText(*preset, "")
+		if err != nil {
+			return err
+		}
+		in, err := m.create(ctx, *dir, &Config{Origin: "steward.localhost/demo", Store: "sqlite", HTTP: defaultHTTP}, "", name, text, setup{operator: "operator", demo: true})
+		if err != nil {
+			return err
+		}
+		if err := in.Close(); err != nil {
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	in, err := openInstance(ctx, *dir, openOptions{clock: m.Clock, logger: log, checkpointInterval: *interval, metrics: sqlstore.NewMetrics(reg)})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	addr := *httpAddr
+	if addr == "" {
+		addr = in.cfg.HTTP
+	}
+	if addr == "" {
+		addr = defaultHTTP
+	}
+	srv := web.New(web.Config{
+		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
+		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,
+	})
+	if err := srv.Open(addr); err != nil {
+		return err
+	}
+	url := "http://" + srv.Addr().String()
+	log.Info("serving", "url", url, "data", *dir, "origin", in.cfg.Origin, "store", in.store.Dialect().Name())
+	fmt.Fprintf(m.Stdout, "Steward is serving %s at %s\n", in.cfg.Origin, url)
+	if m.Ready != nil {
+		m.Ready <- srv.Addr().String()
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Close(sctx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+CREATE TABLE ledger_entries (
+	seq  INTEGER PRIMARY KEY,
+	data BLOB NOT NULL
+);
+CREATE TABLE ledger_hashes (
+	idx  INTEGER PRIMARY KEY,
+	hash BLOB NOT NULL
+);
+CREATE TABLE ledger_head (
+	id     INTEGER PRIMARY KEY CHECK (id = 1),
+	size   INTEGER NOT NULL,
+	digest BLOB NOT NULL
+);
+CREATE TABLE checkpoints (
+	size    INTEGER PRIMARY KEY,
+	note    BLOB NOT NULL,
+	created INTEGER NOT NULL
+);
+CREATE TABLE state (
+	k TEXT PRIMARY KEY,
+	v BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE secrets (
+	k TEXT PRIMARY KEY,
+	v BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+	id          TEXT PRIMARY KEY,
+	participant TEXT NOT NULL,
+	created     INTEGER NOT NULL,
+	expires     INTEGER NOT NULL
+);
+CREATE TABLE leases (
+	name    TEXT PRIMARY KEY,
+	holder  TEXT NOT NULL,
+	expires INTEGER NOT NULL
+);
