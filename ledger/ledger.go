@@ -12,6 +12,7 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,34 +27,44 @@ import (
 const TileHeight = 8
 
 // Checkpoint is the body of a C2SP tlog-checkpoint: the log's origin, the
-// size of the tree, its root hash, and steward's extension: the digest of
-// the state after applying the first Size entries.
+// size of the tree, its root hash, and steward's extension line: the digest
+// of the state after applying the first Size entries.
 type Checkpoint struct {
 	Origin string
 	Size   int64
 	Root   tlog.Hash
-	State  [32]byte
+	// State is the state digest; HasState says whether the checkpoint
+	// carried a state line. Steward always writes one.
+	State    [32]byte
+	HasState bool
+	// Extensions are other extension lines, kept in order.
+	Extensions []string
 }
 
 const stateLinePrefix = "state "
 
 // Text returns the checkpoint body, ending in a newline.
 func (c Checkpoint) Text() []byte {
-	return fmt.Appendf(nil, "%s\n%d\n%s\n%s%s\n", c.Origin, c.Size,
-		base64.StdEncoding.EncodeToString(c.Root[:]), stateLinePrefix,
-		base64.StdEncoding.EncodeToString(c.State[:]))
+	b := fmt.Appendf(nil, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
+	if c.HasState {
+		b = fmt.Appendf(b, "%s%s\n", stateLinePrefix, base64.StdEncoding.EncodeToString(c.State[:]))
+	}
+	for _, e := range c.Extensions {
+		b = append(append(b, e...), '\n')
+	}
+	return b
 }
 
-// ParseCheckpoint parses a checkpoint body. Extension lines other than the
-// state line are refused: steward writes none.
+// ParseCheckpoint parses a checkpoint body: origin, size, root hash and
+// any extension lines, of which steward reads the state line.
 func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	var c Checkpoint
 	if !bytes.HasSuffix(text, []byte("\n")) {
 		return c, errors.New("checkpoint does not end in a newline")
 	}
 	lines := strings.Split(string(text[:len(text)-1]), "\n")
-	if len(lines) != 4 {
-		return c, fmt.Errorf("checkpoint has %d lines, want 4 (origin, size, root hash, state)", len(lines))
+	if len(lines) < 3 {
+		return c, fmt.Errorf("checkpoint has %d lines, want at least 3 (origin, size, root hash)", len(lines))
 	}
 	c.Origin = lines[0]
 	if c.Origin == "" {
@@ -69,12 +80,22 @@ func ParseCheckpoint(text []byte) (Checkpoint, error) {
 		return c, fmt.Errorf("checkpoint root hash %q is not 32 bytes of base64", lines[2])
 	}
 	copy(c.Root[:], h)
-	s, ok := strings.CutPrefix(lines[3], stateLinePrefix)
-	d, err := base64.StdEncoding.DecodeString(s)
-	if !ok || err != nil || len(d) != 32 {
-		return c, fmt.Errorf("checkpoint state line %q is not \"state\" and 32 bytes of base64", lines[3])
+	for _, l := range lines[3:] {
+		if l == "" {
+			return c, errors.New("checkpoint has an empty extension line")
+		}
+		s, ok := strings.CutPrefix(l, stateLinePrefix)
+		if !ok {
+			c.Extensions = append(c.Extensions, l)
+			continue
+		}
+		d, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(d) != 32 || c.HasState {
+			return c, fmt.Errorf("checkpoint state line %q is not \"state\" and 32 bytes of base64, once", l)
+		}
+		copy(c.State[:], d)
+		c.HasState = true
 	}
-	copy(c.State[:], d)
 	return c, nil
 }
 
@@ -99,6 +120,9 @@ func Open(msg []byte, v note.Verifier) (Checkpoint, error) {
 	if c.Origin != v.Name() {
 		return c, fmt.Errorf("checkpoint origin %q is not the key's name %q", c.Origin, v.Name())
 	}
+	if !c.HasState {
+		return c, errors.New("checkpoint lacks the state line that steward logs carry")
+	}
 	return c, nil
 }
 
@@ -117,7 +141,7 @@ func TilePath(t tlog.Tile) string {
 // ParseTilePath parses a C2SP tlog-tiles path.
 func ParseTilePath(path string) (tlog.Tile, error) {
 	rest, ok := strings.CutPrefix(path, "tile/")
-	if !ok {
+	if !ok || strings.HasPrefix(rest, "data/") {
 		return tlog.Tile{}, fmt.Errorf("malformed tile path %q", path)
 	}
 	if r, ok := strings.CutPrefix(rest, "entries/"); ok {
@@ -172,4 +196,19 @@ func Frontier(n int64) []int64 {
 		}
 	}
 	return idx
+}
+
+// VerifierKey derives a note verifier key from a note signer key
+// ("PRIVATE+KEY+name+hash+key") for an Ed25519 key.
+func VerifierKey(skey string) (string, error) {
+	f := strings.SplitN(skey, "+", 5)
+	if len(f) != 5 || f[0] != "PRIVATE" || f[1] != "KEY" {
+		return "", errors.New("malformed note signer key")
+	}
+	key, err := base64.StdEncoding.DecodeString(f[4])
+	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
+		return "", errors.New("malformed note signer key: want an Ed25519 key")
+	}
+	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(f[2], pub)
 }

@@ -76,7 +76,7 @@ func (s *Store) SignCheckpoint(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tree hash at %d: %w", size, err)
 	}
-	cp := ledger.Checkpoint{Origin: s.cfg.Signer.Name(), Size: size, Root: root, State: digest.Sum()}
+	cp := ledger.Checkpoint{Origin: s.cfg.Signer.Name(), Size: size, Root: root, State: digest.Sum(), HasState: true}
 	signed, err := ledger.Sign(cp, s.cfg.Signer)
 	if err != nil {
 		return nil, err

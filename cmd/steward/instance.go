@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"steward"
+	"steward/ledger"
 	"steward/postgres"
 	"steward/sqlite"
 	"steward/sqlstore"
@@ -197,20 +196,8 @@ func (in *instance) Close() error {
 	return err
 }
 
-// vkeyOf derives the verifier key from a note signer key
-// ("PRIVATE+KEY+name+hash+key").
-func vkeyOf(skey string) (string, error) {
-	f := strings.SplitN(skey, "+", 5)
-	if len(f) != 5 || f[0] != "PRIVATE" || f[1] != "KEY" {
-		return "", errors.New("malformed log signing key")
-	}
-	key, err := base64.StdEncoding.DecodeString(f[4])
-	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
-		return "", errors.New("malformed log signing key: want an Ed25519 note key")
-	}
-	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
-	return note.NewEd25519VerifierKey(f[2], pub)
-}
+// vkeyOf derives the verifier key from a note signer key.
+func vkeyOf(skey string) (string, error) { return ledger.VerifierKey(skey) }
 
 // createInstance makes a new instance directory with its keys and config
 // and records the instance and its charter as the first ledger entries.
