@@ -295,7 +295,8 @@ func firstDiff(t tlog.Tile, got, want []byte) string {
 		if !bytes.Equal(got[i:i+tlog.HashSize], want[i:i+tlog.HashSize]) {
 			k := int64(i / tlog.HashSize)
 			if t.L == 0 {
-				return fmt.Sprintf(" at the hash of entry %d", t.N<<ledger.TileHeight+k)
+				n := t.N<<ledger.TileHeight + k
+				return fmt.Sprintf(" at the hash of entry %d: entry %d or the stored hash was altered", n, n)
 			}
 			return fmt.Sprintf(" at hash %d", k)
 		}

@@ -95,7 +95,10 @@ func (m *Main) create(ctx context.Context, dir string, cfg *Config, name, preset
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*instance, error) { in.Close(); return nil, err }
+	fail := func(err error) (*instance, error) {
+		in.Close()
+		return nil, fmt.Errorf("%w (the instance in %s is incomplete: remove it and run init again)", err, dir)
+	}
 	fmt.Fprintf(m.Stdout, "Created instance %q in %s\n  origin:  %s\n  charter: %s\n  key:     %s\n", name, dir, cfg.Origin, c.Name, in.vkey)
 
 	password := "demo-password"

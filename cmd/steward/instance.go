@@ -200,11 +200,34 @@ func (in *instance) Close() error {
 func vkeyOf(skey string) (string, error) { return ledger.VerifierKey(skey) }
 
 // createInstance makes a new instance directory with its keys and config
-// and records the instance and its charter as the first ledger entries.
-func createInstance(ctx context.Context, dir string, cfg *Config, name, preset string, charterText []byte, o openOptions) (*instance, error) {
+// and records the instance and its charter as the first ledger entries. On
+// any failure it leaves nothing behind.
+func createInstance(ctx context.Context, dir string, cfg *Config, name, preset string, charterText []byte, o openOptions) (in *instance, err error) {
+	meta := steward.Instance{Origin: cfg.Origin, Name: name, Preset: preset}
+	if err := meta.Validate(); err != nil {
+		return nil, err
+	}
 	if isInstance(dir) {
 		return nil, fmt.Errorf("%s holds an instance already", dir)
 	}
+	_, statErr := os.Stat(dir)
+	existed := statErr == nil
+	defer func() {
+		if err == nil {
+			return
+		}
+		if in != nil {
+			in.Close()
+			in = nil
+		}
+		if !existed {
+			_ = os.RemoveAll(dir)
+			return
+		}
+		for _, f := range []string{configFile, "keys", "steward.db", "steward.db-wal", "steward.db-shm"} {
+			_ = os.RemoveAll(filepath.Join(dir, f))
+		}
+	}()
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 		return nil, err
 	}
@@ -225,17 +248,11 @@ func createInstance(ctx context.Context, dir string, cfg *Config, name, preset s
 	if err := writeConfig(dir, cfg); err != nil {
 		return nil, err
 	}
-	in, err := openInstance(ctx, dir, o)
-	if err != nil {
+	if in, err = openInstance(ctx, dir, o); err != nil {
 		return nil, err
 	}
-	if _, err := in.store.Do(ctx, steward.CreateInstance(steward.Instance{Origin: cfg.Origin, Name: name, Preset: preset}, charterText)); err != nil {
-		in.Close()
-		// Leave nothing half made: the directory held no instance before.
-		for _, f := range []string{configFile, "keys", "steward.db", "steward.db-wal", "steward.db-shm"} {
-			_ = os.RemoveAll(filepath.Join(dir, f))
-		}
-		return nil, err
+	if _, err = in.store.Do(ctx, steward.CreateInstance(meta, charterText)); err != nil {
+		return in, err
 	}
 	return in, nil
 }

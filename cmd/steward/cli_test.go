@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"steward"
+	"steward/charter"
+	"steward/ledger"
+)
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"init"}, {"init", "a", "b"}, {"serve", "extra"}, {"charter"}, {"charter", "check"},
+		{"audit"}, {"log"}, {"init", "--preset", "nope", t.TempDir()}, {"serve", "--log-format", "xml"}, {"charter", "check", "--nope", "f"}} {
+		_, err := run(t, args...)
+		if exitCode(err) != 2 {
+			t.Errorf("steward %q: exit %d (%v), want 2", args, exitCode(err), err)
+		}
+	}
+}
+
+func TestCharterCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	text, _ := charter.Preset("iana-2016")
+	os.WriteFile(good, text, 0o644)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("charter: 1\nname: Bad\nregions: [africa]\nstakeholder_groups:\n  - {id: government, name: Governments}\nbodies:\n  - id: c\n    name: C\n    kind: council\n    seats:\n      - {group: goverment, region: africa, count: 2}\n    colour: blue\n"), 0o644)
+	out := mustRun(t, "charter", "check", good)
+	if !strings.Contains(out, "valid charter") {
+		t.Errorf("good charter: %s", out)
+	}
+	out, err := run(t, "charter", "check", good, bad)
+	if exitCode(err) != 1 {
+		t.Fatalf("bad charter: exit %d", exitCode(err))
+	}
+	for _, want := range []string{"bad.yaml:11: bodies[0].seats[0].group", "bad.yaml:12: bodies[0].colour"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = run(t, "charter", "check", "--json", bad)
+	var reports []checkReport
+	if err := json.Unmarshal([]byte(out), &reports); err != nil || len(reports) != 1 || reports[0].Valid || len(reports[0].Errors) < 2 {
+		t.Errorf("--json: %v %s", err, out)
+	}
+	out = mustRun(t, "charter", "presets")
+	for _, n := range charter.PresetNames() {
+		if !strings.Contains(out, n) {
+			t.Errorf("presets lacks %s", n)
+		}
+	}
+}
+
+func TestInitEveryPreset(t *testing.T) {
+	for _, p := range charter.PresetNames() {
+		t.Run(p, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "inst")
+			out := mustRun(t, "init", "--preset", p, "--demo", dir)
+			if !strings.Contains(out, "participants seated") {
+				t.Errorf("init output:\n%s", out)
+			}
+			key := strings.TrimSpace(mustRun(t, "log", "key", "--data", dir))
+			if _, err := note.NewVerifier(key); err != nil || !strings.HasPrefix(key, "steward.example/inst+") {
+				t.Errorf("log key %q: %v", key, err)
+			}
+			out = mustRun(t, "audit", "--state", filepath.Join(t.TempDir(), "s.json"), dir)
+			if !strings.Contains(out, "audit passed") {
+				t.Errorf("audit: %s", out)
+			}
+			if _, err := run(t, "init", "--preset", p, dir); err == nil {
+				t.Error("init over an existing instance succeeded")
+			}
+		})
+	}
+}
+
+func TestInitBadCharterLeavesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "inst")
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(f, []byte("charter: 2\n"), 0o644)
+	if _, err := run(t, "init", "--charter", f, dir); err == nil {
+		t.Fatal("init with a bad charter succeeded")
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("init with a bad charter left a directory")
+	}
+	if _, err := run(t, "init", "--origin", "Not An Origin!", dir); err == nil {
+		t.Fatal("init with a bad origin succeeded")
+	}
+	if isInstance(dir) {
+		t.Error("a failed init left an instance")
+	}
+}
+
+// TestServe runs serve in-process: the API and the log work, the checkpoint
+// follows new entries, audit over HTTP passes, and SIGTERM-style
+// cancellation shuts down cleanly with a last checkpoint.
+func TestServe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var out strings.Builder
+	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
+		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
+	go func() { done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--checkpoint-interval", "100ms"}) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	base := "http://" + addr
+
+	get := func(path string) []byte {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %s %s", path, resp.Status, b)
+		}
+		return b
+	}
+	vkey := strings.TrimSpace(string(get("/log/key")))
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp1, err := ledger.Open(get("/log/checkpoint"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"handle":"newcomer","name":"New Comer","group":"civil-society","region":"africa","languages":["fr"],"email":"n@example.org","password":"a long password"}`
+	resp, err := http.Post(base+"/api/v1/participants", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %s", resp.Status)
+	}
+	// A checkpoint covering the new entry appears within the interval.
+	var cp2 ledger.Checkpoint
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		cp2, err = ledger.Open(get("/log/checkpoint"), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp2.Size > cp1.Size {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new checkpoint after a write")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Inclusion of the new entry and consistency with the first checkpoint,
+	// checked with x/mod's verifier alone.
+	var inc struct {
+		Proof []string `json:"proof"`
+		Leaf  string   `json:"leaf"`
+	}
+	json.Unmarshal(get(fmt.Sprintf("/api/v1/log/proof/inclusion?index=%d&size=%d", cp2.Size-1, cp2.Size)), &inc)
+	entries, _ := ledger.DecodeBundle(get("/log/" + ledger.TilePath(tlog.Tile{H: 8, L: -1, N: (cp2.Size - 1) / 256, W: int((cp2.Size-1)%256 + 1)})))
+	last := entries[len(entries)-1]
+	if !strings.Contains(string(last), `"kind":"participant.registered"`) || !strings.Contains(string(last), "newcomer") {
+		t.Fatalf("last entry %s", last)
+	}
+	if err := tlog.CheckRecord(parseProof(t, inc.Proof), cp2.Size, cp2.Root, cp2.Size-1, tlog.RecordHash(last)); err != nil {
+		t.Errorf("inclusion proof: %v", err)
+	}
+	var cons struct {
+		Proof []string `json:"proof"`
+	}
+	json.Unmarshal(get(fmt.Sprintf("/api/v1/log/proof/consistency?old=%d&new=%d", cp1.Size, cp2.Size)), &cons)
+	if err := tlog.CheckTree(parseProof(t, cons.Proof), cp2.Size, cp2.Root, cp1.Size, cp1.Root); err != nil {
+		t.Errorf("consistency proof: %v", err)
+	}
+	state := filepath.Join(t.TempDir(), "audit.json")
+	if o := mustRun(t, "audit", "--state", state, base); !strings.Contains(o, "audit passed") {
+		t.Errorf("audit: %s", o)
+	}
+	get("/metrics")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if o := mustRun(t, "audit", "--state", state, dir); !strings.Contains(o, "audit passed") {
+		t.Errorf("audit of the data directory after shutdown: %s", o)
+	}
+}
+
+func parseProof(t *testing.T, hs []string) []tlog.Hash {
+	t.Helper()
+	out := make([]tlog.Hash, len(hs))
+	for i, s := range hs {
+		h, err := tlog.ParseHash(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = h
+	}
+	return out
+}
