@@ -45,16 +45,16 @@ func TestEventEncoding(t *testing.T) {
 	}
 	for _, bad := range []string{
 		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{"z":1,"a":2}}`,  // unsorted payload
-		`{"seq":7, "time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{}}`,              // whitespace
-		`{"time":"2026-05-06T06:08:09.12Z","seq":7,"actor":"alice","kind":"k","payload":{}}`,               // member order
-		`{"seq":7,"time":"2026-05-06T06:08:09.120Z","actor":"alice","kind":"k","payload":{}}`,              // trailing zero
-		`{"seq":7,"time":"2026-05-06T07:08:09.12+01:00","actor":"alice","kind":"k","payload":{}}`,          // not UTC
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{"n":1.0}}`,        // non-integer
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":[]}`,               // not an object
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{},"extra":1}`,     // unknown member
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"","kind":"k","payload":{}}`,                    // no actor
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{"s":"\u00e9"}}`,   // escaped
-		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{}}` + "\n",        // newline
+		`{"seq":7, "time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{}}`,            // whitespace
+		`{"time":"2026-05-06T06:08:09.12Z","seq":7,"actor":"alice","kind":"k","payload":{}}`,             // member order
+		`{"seq":7,"time":"2026-05-06T06:08:09.120Z","actor":"alice","kind":"k","payload":{}}`,            // trailing zero
+		`{"seq":7,"time":"2026-05-06T07:08:09.12+01:00","actor":"alice","kind":"k","payload":{}}`,        // not UTC
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{"n":1.0}}`,      // non-integer
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":[]}`,             // not an object
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{},"extra":1}`,   // unknown member
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"","kind":"k","payload":{}}`,                  // no actor
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{"s":"\u00e9"}}`, // escaped
+		`{"seq":7,"time":"2026-05-06T06:08:09.12Z","actor":"alice","kind":"k","payload":{}}` + "\n",      // newline
 	} {
 		if _, err := steward.DecodeEvent([]byte(bad)); err == nil {
 			t.Errorf("DecodeEvent accepted a non-canonical entry %s", bad)

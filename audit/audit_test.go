@@ -74,8 +74,8 @@ func (l *memLog) emit(t *testing.T, actor, kind string, payload any) {
 	l.appendRaw(t, b)
 }
 
-func (l *memLog) Name() string                            { return "memory" }
-func (l *memLog) Key(context.Context) (string, error)     { return l.vkey, nil }
+func (l *memLog) Name() string                        { return "memory" }
+func (l *memLog) Key(context.Context) (string, error) { return l.vkey, nil }
 func (l *memLog) Tile(_ context.Context, t tlog.Tile) ([]byte, error) {
 	if t.L < 0 {
 		start := t.N << ledger.TileHeight

@@ -115,7 +115,9 @@ func TestServe(t *testing.T) {
 	var out strings.Builder
 	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
 		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
-	go func() { done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--checkpoint-interval", "100ms"}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--checkpoint-interval", "100ms"})
+	}()
 	var addr string
 	select {
 	case addr = <-ready:
