@@ -84,6 +84,49 @@ type Entry struct {
 	Kind    string          `json:"kind"`
 	Payload json.RawMessage `json:"payload"`
 	Hash    string          `json:"hash"` // RFC 6962 leaf hash, base64
+	Summary string          `json:"summary"`
+}
+
+// summarize says in a few words what an event did, for people reading the
+// ledger.
+func summarize(e *steward.Event) string {
+	var p map[string]any
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return ""
+	}
+	str := func(k string) string { s, _ := p[k].(string); return s }
+	switch e.Kind {
+	case "instance.created":
+		return "Instance " + str("name") + " created with origin " + str("origin")
+	case "charter.adopted":
+		return "Charter adopted: " + str("name")
+	case "participant.registered":
+		return str("handle") + " registered (" + str("group") + ", " + str("region") + ")"
+	case "participant.updated":
+		return str("handle") + " updated their profile"
+	case "role.granted":
+		return str("participant") + " granted the " + str("role") + " role" + scopeSuffix(str("scope"))
+	case "role.revoked":
+		return str("participant") + " lost the " + str("role") + " role" + scopeSuffix(str("scope"))
+	case "body.seated":
+		return str("participant") + " seated in " + str("body") + " (" + str("capacity") + ")"
+	case "body.unseated":
+		return str("participant") + " left " + str("body")
+	case "body.chair-set":
+		return str("participant") + " chairs " + str("body")
+	case "token.issued":
+		return str("participant") + " created an API token"
+	case "token.revoked":
+		return "API token " + str("id") + " revoked"
+	}
+	return ""
+}
+
+func scopeSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " for " + s
 }
 
 func entryOf(data []byte) (Entry, error) {
@@ -92,7 +135,7 @@ func entryOf(data []byte) (Entry, error) {
 		return Entry{}, err
 	}
 	return Entry{Seq: e.Seq, Time: e.Time.Format("2006-01-02T15:04:05.000Z07:00"), Actor: e.Actor, Kind: e.Kind,
-		Payload: e.Payload, Hash: tlog.RecordHash(data).String()}, nil
+		Payload: e.Payload, Hash: tlog.RecordHash(data).String(), Summary: summarize(e)}, nil
 }
 
 // entries returns up to limit entries ending before end (newest first when
