@@ -58,19 +58,19 @@ func (s *Store) SignCheckpoint(ctx context.Context) ([]byte, error) {
 	if s.cfg.Signer == nil {
 		return nil, errors.New("no checkpoint signer configured")
 	}
-	if err := s.holdLease(ctx, "checkpoint"); err != nil {
+	latest, latestSize, err := s.latestCheckpoint(ctx)
+	if err != nil && steward.ErrorCode(err) != steward.ENOTFOUND {
 		return nil, err
 	}
 	size, digest, err := s.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
-	latest, latestSize, err := s.latestCheckpoint(ctx)
-	if err != nil && steward.ErrorCode(err) != steward.ENOTFOUND {
-		return nil, err
-	}
 	if latest != nil && latestSize >= size {
-		return latest, nil
+		return latest, nil // nothing new: no lease, no write
+	}
+	if err := s.holdLease(ctx, "checkpoint"); err != nil {
+		return nil, err
 	}
 	root, err := tlog.TreeHash(size, s.HashReader(ctx))
 	if err != nil {
@@ -223,6 +223,9 @@ func (s *Store) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error
 
 // Entries returns the entries [start, end) of the committed log.
 func (s *Store) Entries(ctx context.Context, start, end int64) ([][]byte, error) {
+	if start < 0 || end < start {
+		return nil, steward.Errorf(steward.EINVALID, "no ledger entries from %d to before %d", start, end)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, data FROM ledger_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq`, start, end)
 	if err != nil {
 		return nil, err

@@ -61,6 +61,8 @@ type Store struct {
 	hashes     map[int64]tlog.Hash // frontier and recent hashes
 	hashesSize int64               // tree size hashes is valid for; -1 unknown
 
+	mu        sync.RWMutex // guards isClosed; see Do
+	isClosed  bool
 	closeOnce sync.Once
 	closed    chan struct{}
 }
@@ -114,6 +116,9 @@ func Open(ctx context.Context, w, r *sql.DB, d Dialect, cfg Config) (*Store, err
 // the database pools, which the caller owns.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.isClosed = true
+		s.mu.Unlock()
 		close(s.closed)
 		s.wg.Wait()
 		s.cancel()

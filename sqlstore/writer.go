@@ -32,16 +32,19 @@ func (s *Store) Do(ctx context.Context, cmd steward.Command) (any, error) {
 		return nil, steward.Errorf(steward.EUNAVAILABLE, "the store is read-only")
 	}
 	req := &request{ctx: ctx, cmd: cmd, done: make(chan result, 1)}
-	select {
-	case <-s.closed:
+	// Senders hold the read lock while they queue, so that once Close has
+	// taken the write lock no request can be queued behind the writer's
+	// final drain and wait forever.
+	s.mu.RLock()
+	if s.isClosed {
+		s.mu.RUnlock()
 		return nil, ErrClosed
-	default:
 	}
 	select {
 	case s.reqs <- req:
-	case <-s.closed:
-		return nil, ErrClosed
+		s.mu.RUnlock()
 	case <-ctx.Done():
+		s.mu.RUnlock()
 		return nil, ctx.Err()
 	}
 	// Once queued, wait for the outcome even if ctx ends: the command may
