@@ -6,12 +6,13 @@ import (
 	"strings"
 )
 
-// Error is one problem in a charter file, with its position.
+// Error is one problem in a charter file, with its position. The JSON
+// field names are for tools that report errors as JSON.
 type Error struct {
-	File  string // the name passed to Parse
-	Line  int    // 1-based line number; always at least 1
-	Field string // path of the field, e.g. "bodies[1].seats[0].group"; empty for YAML syntax errors
-	Msg   string
+	File  string `json:"file"`            // the name passed to Parse
+	Line  int    `json:"line"`            // 1-based line number; always at least 1
+	Field string `json:"field,omitempty"` // path of the field, e.g. "bodies[1].seats[0].group"; empty for YAML syntax errors
+	Msg   string `json:"message"`
 
 	col int // column, to order errors on the same line
 }

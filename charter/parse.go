@@ -527,15 +527,16 @@ func (p *parser) groups(c *Charter, n *yaml.Node) {
 			continue
 		}
 		var g Group
+		keep := true // false for a duplicate, which is checked but not kept
 		if v := o.need("id"); v != nil {
-			id, ok := p.ident(v, o.at("id"), "stakeholder group id")
-			if ok {
+			if id, ok := p.ident(v, o.at("id"), "stakeholder group id"); ok {
 				if first, dup := p.groupLine[id]; dup {
 					p.errf(v, o.at("id"), "duplicate stakeholder group id %q (first on line %d)", id, first)
-					continue
+					keep = false
+				} else {
+					p.groupLine[id] = v.Line
+					g.ID = id
 				}
-				p.groupLine[id] = v.Line
-				g.ID = id
 			}
 		}
 		if v := o.need("name"); v != nil {
@@ -544,7 +545,9 @@ func (p *parser) groups(c *Charter, n *yaml.Node) {
 		if v := o.get("role"); v != nil {
 			g.Role, _ = p.text(v, o.at("role"))
 		}
-		c.Groups = append(c.Groups, g)
+		if keep {
+			c.Groups = append(c.Groups, g)
+		}
 	}
 }
 

@@ -304,6 +304,24 @@ var badCases = []struct {
 		want:  []wantErr{{35, "amendment.proposers", "must name at least one proposer"}},
 	},
 	{
+		name:  "bad check names",
+		edits: []edit{{"observation: [forum]\n", "observation: [forum]\n    checks: {blocking: [BASIC, dnssec], advisory: [BASIC]}\n"}},
+		want: []wantErr{
+			{32, "decisions[0].checks.blocking[1]", `bad check group name "dnssec"`},
+			{32, "decisions[0].checks.advisory[0]", "check group BASIC is already listed in blocking"},
+		},
+	},
+	{
+		name:  "not a number",
+		edits: []edit{{"region: africa, count: 2", "region: africa, count: two"}},
+		want:  []wantErr{{12, "bodies[0].seats[0].count", `must be a whole number, not "two"`}},
+	},
+	{
+		name:  "a mapping where text is expected",
+		edits: []edit{{"name: Test charter", "name: {en: Test charter}"}},
+		want:  []wantErr{{2, "name", "must be a text value, not a mapping"}},
+	},
+	{
 		name:  "petition support beyond the seats",
 		edits: []edit{{"forum: {body: forum}\n", "forum: {body: forum}\npetitions:\n  - {power: recall, petitioners: [council], support_min: 3, objection_max: 1,\n     windows: {petition: 21d, support: 7d, forum: 14d, decision: 21d}}\n"}},
 		want:  []wantErr{{40, "petitions[0].support_min", "needs 3 supporters, but the petitioning bodies have only 2 voting seats"}},
@@ -486,6 +504,14 @@ func checkErrorsFile(t *testing.T, err error, want string) {
 	t.Helper()
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
+	}
+}
+
+func TestErrorListAs(t *testing.T) {
+	_, err := Parse("test.yaml", []byte(applyEdits(t, edit{"charter: 1\n", "charter: 2\n"})))
+	var e *Error
+	if !errors.As(err, &e) || e.Line != 1 || e.Field != "charter" {
+		t.Errorf("errors.As(ErrorList, *Error) = %v", e)
 	}
 }
 
