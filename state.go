@@ -202,3 +202,12 @@ func unmarshalStrict(b []byte, v any) error {
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
+
+// canonicalOf returns the canonical JSON of v.
+func canonicalOf(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return CanonicalJSON(b)
+}

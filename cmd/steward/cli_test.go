@@ -227,3 +227,47 @@ func parseProof(t *testing.T, hs []string) []tlog.Hash {
 	}
 	return out
 }
+
+func TestImportRootZone(t *testing.T) {
+	dir := freshDemo(t)
+	rootZone := filepath.Join("..", "..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
+	out := mustRun(t, "import", "rootzone", "--data", dir, rootZone)
+	if !strings.Contains(out, "1479 TLDs added") {
+		t.Fatalf("first import:\n%s", out)
+	}
+	out = mustRun(t, "import", "rootzone", "--data", dir, rootZone)
+	if !strings.Contains(out, "0 TLDs added, 0 changed, 0 removed, 1479 unchanged; apex unchanged") {
+		t.Fatalf("second import:\n%s", out)
+	}
+	size := ledgerSize(t, dir)
+	bad := filepath.Join(t.TempDir(), "bad.zone")
+	b, _ := os.ReadFile(rootZone)
+	lines := strings.Split(string(b), "\n")
+	lines[1000] = "org.\t172800\tIN\tTXT\t\"not a delegation\""
+	lines[5] = "com.\t172800\tIN\tNS\tchanged.example."
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
+	_, err := run(t, "import", "rootzone", "--data", dir, bad)
+	if err == nil || !strings.Contains(err.Error(), "bad.zone:1001: TXT at org.") || !strings.Contains(err.Error(), "nothing imported") {
+		t.Fatalf("malformed file: %v", err)
+	}
+	if ledgerSize(t, dir) != size {
+		t.Error("a refused import changed the ledger")
+	}
+	if o := mustRun(t, "audit", "--state", filepath.Join(t.TempDir(), "a.json"), dir); !strings.Contains(o, "audit passed") {
+		t.Error(o)
+	}
+}
+
+func ledgerSize(t *testing.T, dir string) int64 {
+	t.Helper()
+	in, err := openInstance(context.Background(), dir, openOptions{readOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	n, _, err := in.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

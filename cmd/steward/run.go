@@ -55,6 +55,7 @@ Commands:
   charter check     validate charter files, naming the line and field of every error
   charter presets   list the preset charters
   charter show      print a preset charter
+  import rootzone   load a root zone file's delegations into the registry
   log key           print the log's verifier key
   audit             verify an instance from its public log
   version           print the version
@@ -80,6 +81,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.logCmd(ctx, rest)
 	case "audit":
 		return m.audit(ctx, rest)
+	case "import":
+		return m.importCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "steward", version())
 		return nil
