@@ -221,5 +221,5 @@ func (t *tx) Emit(ctx context.Context, actor, kind string, payload any) (*stewar
 	t.n++
 	return e, steward.Apply(ctx, t.st, e)
 }
-func (t *tx) Secret(context.Context, string) ([]byte, error) { return nil, steward.ErrNotFound }
+func (t *tx) Secret(context.Context, string) ([]byte, error)  { return nil, steward.ErrNotFound }
 func (t *tx) PutSecret(context.Context, string, []byte) error { return nil }
