@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -96,8 +97,21 @@ func New(cfg Config) *Server {
 		}
 	}
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
 	s.handler = s.logRequests(s.securityHeaders(cop.Handler(s.mux)))
 	return s
+}
+
+// crossOriginDenied answers a request that http.CrossOriginProtection
+// refuses: a problem document for the API, an error page for the UI.
+func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	err := steward.Errorf(steward.EFORBIDDEN, "cross-origin request refused: this site accepts changes only from its own pages or from API clients")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.problem(w, r, err)
+		return
+	}
+	eventOf(r.Context()).err = err
+	s.render(w, r, http.StatusForbidden, "error", &page{Title: steward.ErrorMessage(err)}, nil)
 }
 
 // Handler returns the server's root handler, for tests and embedding.
@@ -174,6 +188,9 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/log/proof/inclusion", s.api(s.apiInclusionProof))
 	m.Handle("GET /api/v1/log/proof/consistency", s.api(s.apiConsistencyProof))
 	m.Handle("GET /api/v1/state", s.api(s.apiState))
+	m.Handle("GET /api/v1/tlds", s.api(s.apiTLDs))
+	m.Handle("GET /api/v1/tlds/{name}", s.api(s.apiTLD))
+	m.Handle("GET /api/v1/zone/apex", s.api(s.apiApex))
 	m.Handle("/api/", s.api(func(*http.Request) (any, error) {
 		return nil, steward.Errorf(steward.ENOTFOUND, "no such API endpoint")
 	}))

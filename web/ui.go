@@ -108,6 +108,8 @@ func (s *Server) uiRoutes() {
 	m.HandleFunc("GET /bodies/{body}", s.ui(s.bodyPage))
 	m.HandleFunc("GET /participants", s.ui(s.participantsPage))
 	m.HandleFunc("GET /participants/{handle}", s.ui(s.participantPage))
+	m.HandleFunc("GET /tlds", s.ui(s.tldsPage))
+	m.HandleFunc("GET /tlds/{name}", s.ui(s.tldPage))
 	m.HandleFunc("GET /ledger", s.ui(s.ledgerPage))
 	m.HandleFunc("GET /ledger/{seq}", s.ui(s.entryPage))
 	m.HandleFunc("GET /register", s.ui(s.registerPage))

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"steward"
+)
+
+func (s *Server) tldList(r *http.Request) (List[steward.TLD], error) {
+	after, limit, err := pageParams(r, 200, 2000)
+	if err != nil {
+		return List[steward.TLD]{}, err
+	}
+	ts, err := steward.ListTLDs(r.Context(), s.cfg.Store, after, limit)
+	if err != nil {
+		return List[steward.TLD]{}, err
+	}
+	l := List[steward.TLD]{Items: ts}
+	if l.Items == nil {
+		l.Items = []steward.TLD{}
+	}
+	if len(ts) == limit {
+		l.Next = ts[len(ts)-1].Name
+	}
+	return l, nil
+}
+
+func (s *Server) apiTLDs(r *http.Request) (any, error) { return s.tldList(r) }
+
+func (s *Server) apiTLD(r *http.Request) (any, error) {
+	name := strings.ToLower(strings.TrimSuffix(r.PathValue("name"), "."))
+	if !steward.ValidTLDName(name) {
+		return nil, steward.Errorf(steward.EINVALID, "%q is not a TLD name", r.PathValue("name"))
+	}
+	return steward.LoadTLD(r.Context(), s.cfg.Store, name)
+}
+
+func (s *Server) apiApex(r *http.Request) (any, error) {
+	a, err := steward.LoadApex(r.Context(), s.cfg.Store)
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, steward.Errorf(steward.ENOTFOUND, "no root zone yet: import one with steward import rootzone")
+	}
+	return a, err
+}
+
+func (s *Server) tldsPage(r *http.Request, id *identity, p *page) (string, error) {
+	l, err := s.tldList(r)
+	p.Title, p.Nav, p.Data = "Root zone", "tlds", l
+	return "tlds", err
+}
+
+func (s *Server) tldPage(r *http.Request, id *identity, p *page) (string, error) {
+	v, err := s.apiTLD(r)
+	if err != nil {
+		return "", err
+	}
+	t := v.(*steward.TLD)
+	p.Title, p.Nav, p.Data = "."+t.Name, "tlds", t
+	return "tld", nil
+}
