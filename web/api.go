@@ -110,7 +110,13 @@ func decode(r *http.Request, v any) error {
 			return steward.Errorf(steward.EINVALID, "malformed JSON: %v", err)
 		}
 	}
-	if dec.More() {
+	// dec.More is not enough: it reports false for a trailing ] or } and
+	// for a read error such as a body over the size limit.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
 		return steward.Errorf(steward.EINVALID, "trailing data after the JSON object")
 	}
 	return nil

@@ -109,18 +109,18 @@ func newFixture(t testing.TB, opts ...func(*web.Config)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctx: ctx, store: st, clock: clock, charter: c, vkey: vkey, verifier: verifier, tokens: map[string]string{}}
-	f.do(steward.CreateInstance(steward.Instance{Origin: testOrigin, Name: "Test Network", Preset: "community"}, text))
+	f.do(t, steward.CreateInstance(steward.Instance{Origin: testOrigin, Name: "Test Network", Preset: "community"}, text))
 	if f.hash, err = steward.HashPassword(testPassword, testParams); err != nil {
 		t.Fatal(err)
 	}
-	f.register(opHandle, "technical-academic", "europe")
-	f.register(aliceHandle, "civil-society", "africa")
-	f.register(bobHandle, "technical-academic", "asia-pacific")
-	f.do(steward.GrantRole(steward.ActorInit, steward.Grant{Participant: opHandle, Role: steward.RoleOperator}))
+	f.register(t, opHandle, "technical-academic", "europe")
+	f.register(t, aliceHandle, "civil-society", "africa")
+	f.register(t, bobHandle, "technical-academic", "asia-pacific")
+	f.do(t, steward.GrantRole(steward.ActorInit, steward.Grant{Participant: opHandle, Role: steward.RoleOperator}))
 	for _, h := range []string{opHandle, aliceHandle, bobHandle} {
-		_, f.tokens[h] = f.issueToken(h, steward.AllScopes...)
+		_, f.tokens[h] = f.issueToken(t, h, steward.AllScopes...)
 	}
-	f.sign()
+	f.sign(t)
 
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -139,20 +139,20 @@ func newFixture(t testing.TB, opts ...func(*web.Config)) *fixture {
 }
 
 // do runs a command on the store, failing the test if it fails.
-func (f *fixture) do(cmd steward.Command) any {
-	f.t.Helper()
+func (f *fixture) do(t testing.TB, cmd steward.Command) any {
+	t.Helper()
 	v, err := f.store.Do(f.ctx, cmd)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return v
 }
 
 // register registers a participant directly in the store, with testPassword
 // and the e-mail address HANDLE@example.org.
-func (f *fixture) register(handle, group, region string) {
-	f.t.Helper()
-	f.do(steward.Register(steward.ActorInit, steward.Registration{
+func (f *fixture) register(t testing.TB, handle, group, region string) {
+	t.Helper()
+	f.do(t, steward.Register(steward.ActorInit, steward.Registration{
 		Participant: steward.Participant{Handle: handle, Name: "Test " + handle, Group: group, Region: region, Languages: []string{"en"}},
 		Email:       handle + "@example.org", PasswordHash: f.hash,
 	}))
@@ -160,21 +160,21 @@ func (f *fixture) register(handle, group, region string) {
 
 // issueToken records an API token for handle with the scopes, valid for 30
 // days, and returns its ID and bearer string.
-func (f *fixture) issueToken(handle string, scopes ...string) (id, bearer string) {
-	f.t.Helper()
+func (f *fixture) issueToken(t testing.TB, handle string, scopes ...string) (id, bearer string) {
+	t.Helper()
 	id, bearer, err := steward.NewTokenSecret()
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	f.do(steward.IssueToken(handle, id, bearer, "test "+strings.Join(scopes, "+"), scopes, 30*24*time.Hour))
+	f.do(t, steward.IssueToken(handle, id, bearer, "test "+strings.Join(scopes, "+"), scopes, 30*24*time.Hour))
 	return id, bearer
 }
 
 // sign signs a checkpoint of the ledger as it is.
-func (f *fixture) sign() {
-	f.t.Helper()
+func (f *fixture) sign(t testing.TB) {
+	t.Helper()
 	if _, err := f.store.SignCheckpoint(f.ctx); err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
@@ -185,15 +185,15 @@ type snapshot struct {
 	participants int
 }
 
-func (f *fixture) snapshot() snapshot {
-	f.t.Helper()
+func (f *fixture) snapshot(t testing.TB) snapshot {
+	t.Helper()
 	size, d, err := f.store.Head(f.ctx)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	ps, err := steward.ScanAll(f.ctx, f.store, "participant/")
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return snapshot{size: size, state: d.Sum(), participants: len(ps)}
 }
@@ -202,7 +202,7 @@ func (f *fixture) snapshot() snapshot {
 // from before.
 func (f *fixture) unchanged(t testing.TB, before snapshot) {
 	t.Helper()
-	now := f.snapshot()
+	now := f.snapshot(t)
 	if now.size != before.size {
 		t.Errorf("ledger grew from %d to %d entries", before.size, now.size)
 	}
@@ -215,26 +215,26 @@ func (f *fixture) unchanged(t testing.TB, before snapshot) {
 }
 
 // ledgerSize returns the number of ledger entries.
-func (f *fixture) ledgerSize() int64 {
-	f.t.Helper()
+func (f *fixture) ledgerSize(t testing.TB) int64 {
+	t.Helper()
 	n, _, err := f.store.Head(f.ctx)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return n
 }
 
 // lastEntry returns the latest ledger entry, decoded.
-func (f *fixture) lastEntry() *steward.Event {
-	f.t.Helper()
-	n := f.ledgerSize()
+func (f *fixture) lastEntry(t testing.TB) *steward.Event {
+	t.Helper()
+	n := f.ledgerSize(t)
 	raw, err := f.store.Entries(f.ctx, n-1, n)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	e, err := steward.DecodeEvent(raw[0])
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return e
 }
@@ -243,12 +243,29 @@ func (f *fixture) lastEntry() *steward.Event {
 // browser and adding a bearer token if it has one.
 type client struct {
 	f       *fixture
+	t       testing.TB // the test to fail; the fixture's when nil
 	bearer  string
 	addr    string // RemoteAddr; "" for a new address per request
 	cookies map[string]string
 }
 
 func (f *fixture) anon() *client { return &client{f: f, cookies: map[string]string{}} }
+
+// tb returns the test that the client fails.
+func (c *client) tb() testing.TB {
+	if c.t != nil {
+		return c.t
+	}
+	return c.f.t
+}
+
+// on returns a copy of the client that fails t, for subtests and fuzz
+// targets; it shares the cookies.
+func (c *client) on(t testing.TB) *client {
+	d := *c
+	d.t = t
+	return &d
+}
 
 // as returns a client authenticated by handle's all-scopes token.
 func (f *fixture) as(handle string) *client {
@@ -275,7 +292,7 @@ func (f *fixture) nextAddr() string {
 
 // do sends a request; hdr holds header names and values in turn.
 func (c *client) do(method, path string, body io.Reader, hdr ...string) *http.Response {
-	c.f.t.Helper()
+	c.tb().Helper()
 	req := httptest.NewRequest(method, "http://"+testHost+path, body)
 	req.RemoteAddr = c.addr
 	if req.RemoteAddr == "" {
@@ -304,13 +321,13 @@ func (c *client) do(method, path string, body io.Reader, hdr ...string) *http.Re
 }
 
 func (c *client) get(path string, hdr ...string) *http.Response {
-	c.f.t.Helper()
+	c.tb().Helper()
 	return c.do(http.MethodGet, path, nil, hdr...)
 }
 
 // json sends body (a string taken as is, or a value to marshal) as JSON.
 func (c *client) json(method, path string, body any, hdr ...string) *http.Response {
-	c.f.t.Helper()
+	c.tb().Helper()
 	var s string
 	switch b := body.(type) {
 	case string:
@@ -320,7 +337,7 @@ func (c *client) json(method, path string, body any, hdr ...string) *http.Respon
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			c.f.t.Fatal(err)
+			c.tb().Fatal(err)
 		}
 		s = string(j)
 	}
@@ -329,7 +346,7 @@ func (c *client) json(method, path string, body any, hdr ...string) *http.Respon
 
 // form posts a form.
 func (c *client) form(path string, v url.Values, hdr ...string) *http.Response {
-	c.f.t.Helper()
+	c.tb().Helper()
 	return c.do(http.MethodPost, path, strings.NewReader(v.Encode()), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdr...)...)
 }
 
@@ -337,15 +354,15 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf loads page and returns the CSRF token of its forms.
 func (c *client) csrf(page string) string {
-	c.f.t.Helper()
+	c.tb().Helper()
 	resp := c.get(page)
-	body := readBody(c.f.t, resp)
+	body := readBody(c.tb(), resp)
 	if resp.StatusCode != http.StatusOK {
-		c.f.t.Fatalf("GET %s: %s", page, resp.Status)
+		c.tb().Fatalf("GET %s: %s", page, resp.Status)
 	}
 	m := csrfRE.FindStringSubmatch(body)
 	if m == nil {
-		c.f.t.Fatalf("GET %s: no CSRF field", page)
+		c.tb().Fatalf("GET %s: no CSRF field", page)
 	}
 	return m[1]
 }
