@@ -198,15 +198,22 @@ func Authenticate(ctx context.Context, r StateReader, s SecretReader, bearer str
 }
 
 // CheckLogin checks a participant's password. It returns EUNAUTHORIZED for
-// an unknown handle or a wrong password alike.
+// an unknown handle or a wrong password alike, and spends the time of a
+// check with the default cost either way.
 func CheckLogin(ctx context.Context, s SecretReader, handle, password string) error {
+	return CheckLoginCost(ctx, s, handle, password, DefaultPasswordParams)
+}
+
+// CheckLoginCost is CheckLogin for an instance whose passwords are hashed
+// with p: an unknown handle costs the same time as a real account.
+func CheckLoginCost(ctx context.Context, s SecretReader, handle, password string, p PasswordParams) error {
 	bad := Errorf(EUNAUTHORIZED, "unknown handle or wrong password")
 	h, err := s.Secret(ctx, passwordKey(handle))
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
 			// Spend the same time as a real check, so the answer's timing
 			// does not tell which handles exist.
-			CheckPassword(dummyHash(), password)
+			CheckPassword(dummyHash(p), password)
 			return bad
 		}
 		return err
@@ -217,10 +224,16 @@ func CheckLogin(ctx context.Context, s SecretReader, handle, password string) er
 	return nil
 }
 
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := HashPassword("not a real password", DefaultPasswordParams)
+var dummyHashes sync.Map // PasswordParams -> string
+
+func dummyHash(p PasswordParams) string {
+	if h, ok := dummyHashes.Load(p); ok {
+		return h.(string)
+	}
+	h, _ := HashPassword("not a real password", p)
+	dummyHashes.Store(p, h)
 	return h
-})
+}
 
 // Email returns a participant's e-mail address (private).
 func Email(ctx context.Context, s SecretReader, handle string) (string, error) {

@@ -82,5 +82,6 @@ func Open(path string, readOnly bool) (w, r *sql.DB, err error) {
 		return nil, nil, err
 	}
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
 	return w, r, nil
 }

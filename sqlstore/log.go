@@ -82,8 +82,10 @@ func (s *Store) SignCheckpoint(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	// Never store a checkpoint smaller than one already stored: with the
-	// lease this cannot happen, and without it this is the last guard.
-	res, err := s.w.ExecContext(ctx, `INSERT INTO checkpoints (size, note, created) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE size >= $4)`,
+	// lease this cannot happen, and without it this is the last guard. Two
+	// signers of the same size race in PostgreSQL, where neither sees the
+	// other's uncommitted row: the loser inserts nothing.
+	res, err := s.w.ExecContext(ctx, `INSERT INTO checkpoints (size, note, created) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE size >= $4) ON CONFLICT (size) DO NOTHING`,
 		size, signed, s.cfg.Clock.Now().UnixMilli(), size)
 	if err != nil {
 		return nil, fmt.Errorf("store checkpoint: %w", err)

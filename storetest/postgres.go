@@ -46,9 +46,15 @@ func PostgresDSN(t testing.TB) string {
 	name := "steward_test_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create a test database: %v", err)
+	// The database's default collation is ICU's English, not byte order,
+	// so that a query or a column that forgets COLLATE "C" sorts keys
+	// wrongly and fails the suite. Without ICU, the server's default.
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
+		t.Logf("create a test database with an ICU collation: %v", err)
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			admin.Close()
+			t.Fatalf("create a test database: %v", err)
+		}
 	}
 	t.Cleanup(func() {
 		defer admin.Close()
@@ -61,4 +67,3 @@ func PostgresDSN(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
-

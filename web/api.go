@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -44,12 +47,12 @@ func (s *Server) api(h func(*http.Request) (any, error)) http.Handler {
 		}
 		body = append(body, '\n')
 		w.Header().Set("Content-Type", "application/json")
-		if r.Method == http.MethodGet {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			sum := sha256.Sum256(body)
 			etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 			w.Header().Set("ETag", etag)
 			w.Header().Set("Cache-Control", "no-cache")
-			if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+			if match := r.Header.Get("If-None-Match"); match != "" && (strings.TrimSpace(match) == "*" || strings.Contains(match, etag)) {
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
@@ -86,8 +89,9 @@ func (s *Server) require(r *http.Request, scope string) (*identity, error) {
 // decode reads a JSON request body into v strictly: unknown fields, trailing
 // data and wrong types are errors that name the problem.
 func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return steward.Errorf(steward.EINVALID, "send a JSON body with Content-Type: application/json, not %s", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") &&
+		!(r.Method == http.MethodPatch && strings.HasPrefix(ct, "application/merge-patch+json")) {
+		return &steward.Error{Code: "unsupported_media_type", Message: fmt.Sprintf("send a JSON body with Content-Type: application/json, not %s", ct)}
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -102,8 +106,10 @@ func decode(r *http.Request, v any) error {
 			return steward.Errorf(steward.EINVALID, "the request body is empty; send a JSON object")
 		case errors.As(err, &se):
 			return steward.Errorf(steward.EINVALID, "malformed JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te) && te.Field == "":
+			return steward.Errorf(steward.EINVALID, "the body must be a JSON object, not %s", te.Value)
 		case errors.As(err, &te):
-			return steward.Errorf(steward.EINVALID, "field %q: want %s, got %s", te.Field, te.Type, te.Value)
+			return steward.Errorf(steward.EINVALID, "field %q: want %s, got %s", te.Field, jsonKind(te.Type.Kind()), te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return steward.Errorf(steward.EINVALID, "%s", strings.TrimPrefix(err.Error(), "json: "))
 		default:
@@ -122,7 +128,26 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// page reads the after and limit query parameters.
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another type"
+}
+
+// pageParams reads the after and limit query parameters.
 func pageParams(r *http.Request, def, max int) (after string, limit int, err error) {
 	q := r.URL.Query()
 	limit = def
@@ -296,7 +321,7 @@ func (s *Server) apiParticipants(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps, err := steward.ListParticipants(r.Context(), s.cfg.Store, after, limit)
+	ps, err := steward.ListParticipants(r.Context(), s.cfg.Store, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -304,8 +329,9 @@ func (s *Server) apiParticipants(r *http.Request) (any, error) {
 	if l.Items == nil {
 		l.Items = []steward.Participant{}
 	}
-	if len(ps) == limit {
-		l.Next = ps[len(ps)-1].Handle
+	if len(ps) > limit { // one more than asked for: there is a next page
+		l.Items = ps[:limit]
+		l.Next = ps[limit-1].Handle
 	}
 	return l, nil
 }
@@ -372,20 +398,24 @@ func (s *Server) apiUpdateParticipant(r *http.Request) (any, error) {
 	if err := decode(r, &u); err != nil {
 		return nil, err
 	}
-	p, err := steward.LoadParticipant(r.Context(), s.cfg.Store, r.PathValue("handle"))
-	if err != nil {
-		return nil, err
-	}
-	if u.Name != nil {
-		p.Name = *u.Name
-	}
-	if u.Affiliation != nil {
-		p.Affiliation = *u.Affiliation
-	}
-	if u.Languages != nil {
-		p.Languages = *u.Languages
-	}
-	return s.cfg.Store.Do(r.Context(), steward.UpdateProfile(id.handle, *p))
+	// Merge inside the transaction, so that concurrent updates of different
+	// fields do not undo each other.
+	return s.cfg.Store.Do(r.Context(), func(ctx context.Context, tx steward.Tx) (any, error) {
+		p, err := steward.LoadParticipant(ctx, tx, r.PathValue("handle"))
+		if err != nil {
+			return nil, err
+		}
+		if u.Name != nil {
+			p.Name = *u.Name
+		}
+		if u.Affiliation != nil {
+			p.Affiliation = *u.Affiliation
+		}
+		if u.Languages != nil {
+			p.Languages = *u.Languages
+		}
+		return steward.UpdateProfile(id.handle, *p)(ctx, tx)
+	})
 }
 
 func (s *Server) apiRoles(r *http.Request) (any, error) {
@@ -584,7 +614,7 @@ func (s *Server) apiIssueToken(r *http.Request) (any, error) {
 	var handle string
 	switch {
 	case id == nil:
-		if err := steward.CheckLogin(r.Context(), s.cfg.Store, req.Handle, req.Password); err != nil {
+		if err := steward.CheckLoginCost(r.Context(), s.cfg.Store, req.Handle, req.Password, s.cfg.PasswordParams); err != nil {
 			return nil, err
 		}
 		handle = req.Handle
@@ -685,16 +715,17 @@ func (s *Server) apiState(r *http.Request) (any, error) {
 	if prefix != "" && !steward.ValidKey(prefix) {
 		return nil, steward.Errorf(steward.EINVALID, "prefix: printable ASCII without spaces")
 	}
-	kvs, err := s.cfg.Store.Scan(r.Context(), prefix, after, limit)
+	kvs, err := s.cfg.Store.Scan(r.Context(), prefix, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	l := List[StateRecord]{Items: make([]StateRecord, len(kvs))}
+	next := ""
+	if len(kvs) > limit {
+		kvs, next = kvs[:limit], kvs[limit-1].Key
+	}
+	l := List[StateRecord]{Items: make([]StateRecord, len(kvs)), Next: next}
 	for i, kv := range kvs {
 		l.Items[i] = StateRecord{Key: kv.Key, Value: kv.Value}
-	}
-	if len(kvs) == limit {
-		l.Next = kvs[len(kvs)-1].Key
 	}
 	return l, nil
 }

@@ -94,13 +94,20 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, handle str
 	return nil
 }
 
-func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := s.cfg.Store.DeleteSession(r.Context(), sessionID(c.Value), s.cfg.Clock.Now()); err != nil {
-			return err
-		}
+// endSession deletes the request's session, if it has one. clear also
+// tells the browser to drop the cookie (not wanted when a new session's
+// cookie follows at once).
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, clear bool) error {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
 	}
-	http.SetCookie(w, s.cookie(sessionCookie, "", -time.Second))
+	if err := s.cfg.Store.DeleteSession(r.Context(), sessionID(c.Value), s.cfg.Clock.Now()); err != nil {
+		return err
+	}
+	if clear {
+		http.SetCookie(w, s.cookie(sessionCookie, "", -time.Second))
+	}
 	return nil
 }
 

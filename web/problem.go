@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -50,6 +51,8 @@ func status(code string) int {
 		return http.StatusTooManyRequests
 	case "method_not_allowed":
 		return http.StatusMethodNotAllowed
+	case "unsupported_media_type":
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}
@@ -82,8 +85,13 @@ func slogLevel(status int) slog.Level {
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	code := steward.ErrorCode(err)
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var mna *methodNotAllowed
+	switch {
+	case errors.As(err, &mbe):
 		code, err = steward.ETOOLARGE, steward.Errorf(steward.ETOOLARGE, "the request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &mna):
+		w.Header().Set("Allow", mna.allow)
+		code, err = "method_not_allowed", &steward.Error{Code: "method_not_allowed", Message: fmt.Sprintf("%s is not allowed here; allowed: %s", mna.method, mna.allow)}
 	}
 	eventOf(r.Context()).err = err
 	st := status(code)

@@ -66,8 +66,8 @@ func TestAPIRejectsBadJSON(t *testing.T) {
 		{"trailing/bracket", func(v string) string { return v + `]` }, "", 400, steward.EINVALID, []string{"trailing data"}},
 		{"too-large/value", func(string) string { return big }, "", 413, steward.ETOOLARGE, []string{"larger than 1048576 bytes"}},
 		{"too-large/padding", func(v string) string { return v + strings.Repeat(" ", 1<<20) }, "", 413, steward.ETOOLARGE, []string{"larger than 1048576 bytes"}},
-		{"content-type/text", func(v string) string { return v }, "text/plain", 400, steward.EINVALID, []string{"Content-Type: application/json", "text/plain"}},
-		{"content-type/form", func(v string) string { return v }, "application/x-www-form-urlencoded", 400, steward.EINVALID, []string{"Content-Type: application/json"}},
+		{"content-type/text", func(v string) string { return v }, "text/plain", 415, "unsupported_media_type", []string{"Content-Type: application/json", "text/plain"}},
+		{"content-type/form", func(v string) string { return v }, "application/x-www-form-urlencoded", 415, "unsupported_media_type", []string{"Content-Type: application/json"}},
 	}
 	endpoints := []struct {
 		name, method, path string

@@ -191,9 +191,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/tlds", s.api(s.apiTLDs))
 	m.Handle("GET /api/v1/tlds/{name}", s.api(s.apiTLD))
 	m.Handle("GET /api/v1/zone/apex", s.api(s.apiApex))
-	m.Handle("/api/", s.api(func(*http.Request) (any, error) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "no such API endpoint")
-	}))
+	m.Handle("/api/", s.api(s.apiFallback))
 
 	// Operations.
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -216,3 +214,29 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openAPIDoc)
 }
+
+// apiFallback answers API requests no route matched: 405 with an Allow
+// header if the path exists for other methods, else 404.
+func (s *Server) apiFallback(r *http.Request) (any, error) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		return nil, &methodNotAllowed{allow: strings.Join(allow, ", "), method: r.Method}
+	}
+	return nil, steward.Errorf(steward.ENOTFOUND, "no such API endpoint")
+}
+
+// methodNotAllowed is the error of a request whose path exists for other
+// methods.
+type methodNotAllowed struct{ allow, method string }
+
+func (e *methodNotAllowed) Error() string { return e.method + " not allowed" }

@@ -12,7 +12,7 @@ func (s *Server) tldList(r *http.Request) (List[steward.TLD], error) {
 	if err != nil {
 		return List[steward.TLD]{}, err
 	}
-	ts, err := steward.ListTLDs(r.Context(), s.cfg.Store, after, limit)
+	ts, err := steward.ListTLDs(r.Context(), s.cfg.Store, after, limit+1)
 	if err != nil {
 		return List[steward.TLD]{}, err
 	}
@@ -20,8 +20,8 @@ func (s *Server) tldList(r *http.Request) (List[steward.TLD], error) {
 	if l.Items == nil {
 		l.Items = []steward.TLD{}
 	}
-	if len(ts) == limit {
-		l.Next = ts[len(ts)-1].Name
+	if len(ts) > limit {
+		l.Items, l.Next = ts[:limit], ts[limit-1].Name
 	}
 	return l, nil
 }

@@ -369,8 +369,18 @@ func (s *Server) entryPage(r *http.Request, id *identity, p *page) (string, erro
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = fmt.Sprintf("Ledger entry %d", seq), "ledger", ep
+	size, _, err := s.cfg.Store.Head(r.Context())
+	if err != nil {
+		return "", err
+	}
+	p.Title, p.Nav, p.Data = fmt.Sprintf("Ledger entry %d", seq), "ledger", EntryPage{EntryProof: ep, HasNext: seq+1 < size}
 	return "entry", nil
+}
+
+// EntryPage is the data of a ledger entry's page.
+type EntryPage struct {
+	*EntryProof
+	HasNext bool
 }
 
 func (s *Server) registerPage(r *http.Request, id *identity, p *page) (string, error) {
@@ -417,10 +427,10 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request, id *identity)
 		return "", "login", &steward.Error{Code: "rate_limited", Message: "too many attempts from your address; wait a few seconds"}
 	}
 	handle := strings.TrimSpace(r.PostFormValue("handle"))
-	if err := steward.CheckLogin(r.Context(), s.cfg.Store, handle, r.PostFormValue("password")); err != nil {
+	if err := steward.CheckLoginCost(r.Context(), s.cfg.Store, handle, r.PostFormValue("password"), s.cfg.PasswordParams); err != nil {
 		return "", "login", err
 	}
-	if err := s.endSession(w, r); err != nil {
+	if err := s.endSession(w, r, false); err != nil {
 		return "", "login", err
 	}
 	if err := s.startSession(w, r, handle); err != nil {
@@ -430,7 +440,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request, id *identity)
 }
 
 func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
-	if err := s.endSession(w, r); err != nil {
+	if err := s.endSession(w, r, true); err != nil {
 		return "", "error", err
 	}
 	return "/?flash=loggedout", "", nil

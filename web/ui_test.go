@@ -240,11 +240,6 @@ func TestPages(t *testing.T) {
 			if _, ok := checked[l]; ok {
 				continue
 			}
-			// The latest entry's page offers a "Next entry" link to an entry
-			// that does not exist yet; see the report of this test's author.
-			if l == fmt.Sprintf("/ledger/%d", last+2) {
-				continue
-			}
 			resp := anon.get(l)
 			readBody(t, resp)
 			checked[l] = resp.StatusCode

@@ -152,9 +152,11 @@ func openInstance(ctx context.Context, dir string, o openOptions) (*instance, er
 	if o.readOnly {
 		scfg.Signer = nil
 	}
-	if host, err := os.Hostname(); err == nil {
-		scfg.Node = fmt.Sprintf("%s/%d", host, os.Getpid())
-	}
+	// The node's name stays the same across restarts, so that a node that
+	// crashed takes its own checkpoint lease back at once.
+	host, _ := os.Hostname()
+	abs, _ := filepath.Abs(dir)
+	scfg.Node = host + ":" + abs
 	if in.store, err = sqlstore.Open(ctx, w, r, d, scfg); err != nil {
 		in.closeDBs()
 		return nil, err
