@@ -17,9 +17,8 @@ import (
 // driver, file system and settings as the embedded store (sqlite.Open: WAL,
 // synchronous=FULL, BEGIN IMMEDIATE).
 func BenchmarkRawSQLiteCommit(b *testing.B) {
-	w, r, _, drop := openSQLite(b)
+	w, _, _, drop := openSQLite(b)
 	defer drop()
-	_ = r
 	if _, err := w.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)`); err != nil {
 		b.Fatal(err)
 	}
@@ -61,4 +60,3 @@ func rawCommits(b *testing.B, db *sql.DB) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 }
-

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,6 +215,7 @@ func (f *fixture) checkpoints(b *testing.B) int {
 func drive(b *testing.B, f *fixture, c int, op func(i int64) error) {
 	size0, cps0 := f.size(b), f.checkpoints(b)
 	commits0, secs0 := f.commits(b)
+	cpu0 := cpuTime(b)
 	var next atomic.Int64
 	lats := make([][]time.Duration, c)
 	errs := make(chan error, c)
@@ -238,6 +240,7 @@ func drive(b *testing.B, f *fixture, c int, op func(i int64) error) {
 	wg.Wait()
 	b.StopTimer()
 	elapsed := b.Elapsed()
+	cpu := cpuTime(b) - cpu0
 	close(errs)
 	if err := <-errs; err != nil {
 		b.Fatal(err)
@@ -251,6 +254,10 @@ func drive(b *testing.B, f *fixture, c int, op func(i int64) error) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
+	// CPU spent by this process (clients, HTTP server, store; not the
+	// PostgreSQL server) per event: unlike events/s it hardly depends on
+	// what else the machine runs.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
 	// Group commit at work: commands per transaction, and the time the
 	// writer spent running and committing each batch.
 	if commits, secs := f.commits(b); commits > commits0 {
@@ -322,3 +329,12 @@ func BenchmarkAppendSQLite(b *testing.B) { benchAppend(b, openSQLite) }
 // BenchmarkAppendPostgres is BenchmarkAppendSQLite on the PostgreSQL server
 // named by STEWARD_TEST_POSTGRES; it is skipped if that is not set.
 func BenchmarkAppendPostgres(b *testing.B) { benchAppend(b, openPostgres) }
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
