@@ -107,13 +107,21 @@ func (s *Store) runBatch(batch []*request) {
 }
 
 func (s *Store) commitBatch(batch []*request, results []result) (int, error) {
-	ctx := s.ctx
+	// The batch's statements run without cancellation: a cancellable
+	// context costs the driver a watcher goroutine per statement, and the
+	// transaction must not be cut short once begun.
+	ctx := context.WithoutCancel(s.ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	t := &txn{s: s, tx: tx, now: s.cfg.Clock.Now()}
+	st, err := prepare(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	defer st.close()
+	t := &txn{s: s, tx: tx, ctx: ctx, st: st, now: s.cfg.Clock.Now(), cache: map[string]cached{}}
 	var digest []byte
 	if err := tx.QueryRowContext(ctx, s.dialect.LockHead()).Scan(&t.size, &digest); err != nil {
 		return 0, fmt.Errorf("read ledger head: %w", err)
@@ -247,22 +255,116 @@ func (s *Store) pruneHashes(n int64) {
 type txn struct {
 	s       *Store
 	tx      *sql.Tx
+	ctx     context.Context // for the batch's statements
+	st      *stmts
 	now     time.Time
 	size    int64 // tree size when the batch began
 	digest  ledger.Digest
 	entries [][]byte
-	ctx     context.Context // the running command's context
+
+	// cache holds the state records read or written in this batch, so that
+	// commands reading the same records (the charter, the actor) do not
+	// query them again; journal undoes a failed command's changes to it.
+	cache   map[string]cached
+	journal []undo
+}
+
+// cached is a state record as the batch sees it; absent records are cached
+// too.
+type cached struct {
+	v       []byte
+	present bool
+}
+
+type undo struct {
+	key  string
+	prev cached
+	had  bool
+}
+
+func (t *txn) remember(key string, c cached) {
+	prev, had := t.cache[key]
+	t.journal = append(t.journal, undo{key, prev, had})
+	t.cache[key] = c
+}
+
+// rollbackCache undoes the cache changes made since the journal had n
+// entries.
+func (t *txn) rollbackCache(n int) {
+	for i := len(t.journal) - 1; i >= n; i-- {
+		u := t.journal[i]
+		if u.had {
+			t.cache[u.key] = u.prev
+		} else {
+			delete(t.cache, u.key)
+		}
+	}
+	t.journal = t.journal[:n]
+}
+
+// stmts are the batch's prepared statements.
+type stmts struct {
+	getState, putState, delState, getSecret, putSecret, delSecret *sql.Stmt
+}
+
+func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
+	st := &stmts{}
+	for _, p := range []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{
+		{&st.getState, `SELECT v FROM state WHERE k = $1`},
+		{&st.putState, `INSERT INTO state (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`},
+		{&st.delState, `DELETE FROM state WHERE k = $1`},
+		{&st.getSecret, `SELECT v FROM secrets WHERE k = $1`},
+		{&st.putSecret, `INSERT INTO secrets (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`},
+		{&st.delSecret, `DELETE FROM secrets WHERE k = $1`},
+	} {
+		stmt, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare %q: %w", p.q, err)
+		}
+		*p.dst = stmt
+	}
+	return st, nil
+}
+
+func (st *stmts) close() {
+	for _, s := range []*sql.Stmt{st.getState, st.putState, st.delState, st.getSecret, st.putSecret, st.delSecret} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+}
+
+// get reads a state record through the batch's cache.
+func (t *txn) get(key string) ([]byte, bool, error) {
+	if c, ok := t.cache[key]; ok {
+		return c.v, c.present, nil
+	}
+	var v []byte
+	err := t.st.getState.QueryRowContext(t.ctx, key).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		t.remember(key, cached{})
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read state %s: %w", key, err)
+	}
+	t.remember(key, cached{v: v, present: true})
+	return v, true, nil
 }
 
 // run runs one command inside a savepoint.
 func (t *txn) run(req *request) (v any, err error) {
 	// Database calls use the store's context: a caller that gives up must not
 	// interrupt a statement of the shared transaction.
-	ctx := t.s.ctx
+	ctx := t.ctx
 	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT cmd"); err != nil {
 		return nil, err
 	}
-	mark, digest := len(t.entries), t.digest
+	mark, digest, journal := len(t.entries), t.digest, len(t.journal)
 	defer func() {
 		if p := recover(); p != nil {
 			err = &commandError{fmt.Errorf("command panicked: %v", p)}
@@ -275,11 +377,12 @@ func (t *txn) run(req *request) (v any, err error) {
 			return
 		}
 		t.entries, t.digest = t.entries[:mark], digest
-		if _, e := t.tx.ExecContext(t.s.ctx, "ROLLBACK TO SAVEPOINT cmd"); e != nil {
+		t.rollbackCache(journal)
+		if _, e := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT cmd"); e != nil {
 			err = e
 			return
 		}
-		if _, e := t.tx.ExecContext(t.s.ctx, "RELEASE SAVEPOINT cmd"); e != nil {
+		if _, e := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd"); e != nil {
 			err = e
 			return
 		}
@@ -290,14 +393,19 @@ func (t *txn) run(req *request) (v any, err error) {
 
 func (t *txn) Now() time.Time { return t.now }
 
-func (t *txn) Get(ctx context.Context, key string) ([]byte, error) {
-	ctx = t.s.ctx
-	return getState(ctx, t.tx, key)
+func (t *txn) Get(_ context.Context, key string) ([]byte, error) {
+	v, ok, err := t.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, steward.ErrNotFound
+	}
+	return v, nil
 }
 
-func (t *txn) Scan(ctx context.Context, prefix, after string, limit int) ([]steward.KV, error) {
-	ctx = t.s.ctx
-	return scanState(ctx, t.tx, prefix, after, limit)
+func (t *txn) Scan(_ context.Context, prefix, after string, limit int) ([]steward.KV, error) {
+	return scanState(t.ctx, t.tx, prefix, after, limit)
 }
 
 func (t *txn) Emit(ctx context.Context, actor, kind string, payload any) (*steward.Event, error) {
@@ -316,23 +424,21 @@ func (t *txn) Emit(ctx context.Context, actor, kind string, payload any) (*stewa
 	return e, nil
 }
 
-func (t *txn) Secret(ctx context.Context, key string) ([]byte, error) {
-	ctx = t.s.ctx
+func (t *txn) Secret(_ context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT v FROM secrets WHERE k = $1`, key).Scan(&v)
+	err := t.st.getSecret.QueryRowContext(t.ctx, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, steward.ErrNotFound
 	}
 	return v, err
 }
 
-func (t *txn) PutSecret(ctx context.Context, key string, value []byte) error {
-	ctx = t.s.ctx
+func (t *txn) PutSecret(_ context.Context, key string, value []byte) error {
 	if value == nil {
-		_, err := t.tx.ExecContext(ctx, `DELETE FROM secrets WHERE k = $1`, key)
+		_, err := t.st.delSecret.ExecContext(t.ctx, key)
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO secrets (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, key, value)
+	_, err := t.st.putSecret.ExecContext(t.ctx, key, value)
 	return err
 }
 
@@ -348,38 +454,37 @@ func (w *stateWriter) Scan(ctx context.Context, prefix, after string, limit int)
 	return w.t.Scan(ctx, prefix, after, limit)
 }
 
-func (w *stateWriter) Put(ctx context.Context, key string, value []byte) error {
-	ctx = w.t.s.ctx
+func (w *stateWriter) Put(_ context.Context, key string, value []byte) error {
+	t := w.t
 	if !steward.ValidKey(key) {
 		return fmt.Errorf("invalid state key %q", key)
 	}
-	old, err := getState(ctx, w.t.tx, key)
-	switch {
-	case err == nil:
-		w.t.digest.Remove(key, old)
-	case steward.ErrorCode(err) != steward.ENOTFOUND:
+	old, ok, err := t.get(key)
+	if err != nil {
 		return err
 	}
-	if _, err := w.t.tx.ExecContext(ctx, `INSERT INTO state (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, key, value); err != nil {
+	if ok {
+		t.digest.Remove(key, old)
+	}
+	if _, err := t.st.putState.ExecContext(t.ctx, key, value); err != nil {
 		return fmt.Errorf("write state %s: %w", key, err)
 	}
-	w.t.digest.Add(key, value)
+	v := append([]byte(nil), value...)
+	t.remember(key, cached{v: v, present: true})
+	t.digest.Add(key, v)
 	return nil
 }
 
-func (w *stateWriter) Delete(ctx context.Context, key string) error {
-	ctx = w.t.s.ctx
-	old, err := getState(ctx, w.t.tx, key)
-	switch {
-	case err == nil:
-	case steward.ErrorCode(err) == steward.ENOTFOUND:
-		return nil
-	default:
+func (w *stateWriter) Delete(_ context.Context, key string) error {
+	t := w.t
+	old, ok, err := t.get(key)
+	if err != nil || !ok {
 		return err
 	}
-	if _, err := w.t.tx.ExecContext(ctx, `DELETE FROM state WHERE k = $1`, key); err != nil {
+	if _, err := t.st.delState.ExecContext(t.ctx, key); err != nil {
 		return fmt.Errorf("delete state %s: %w", key, err)
 	}
-	w.t.digest.Remove(key, old)
+	t.remember(key, cached{})
+	t.digest.Remove(key, old)
 	return nil
 }
