@@ -169,12 +169,67 @@ func (s *Store) HashReader(ctx context.Context) tlog.HashReader {
 	})
 }
 
+// upperLevel is the lowest level of stored hashes that ReadHashes keeps in
+// memory: a hash at level 8 or above covers 256 or more entries, never
+// changes once stored, and is read by nearly every proof. A ledger of n
+// entries has about n/255 of them.
+const (
+	upperLevel     = 8
+	maxUpperHashes = 1 << 20
+)
+
 // ReadHashes returns the stored hashes at the given indexes, in order.
 func (s *Store) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
 	if len(idx) == 0 {
 		return nil, nil
 	}
 	found := make(map[int64]tlog.Hash, len(idx))
+	var missing []int64
+	s.upperMu.RLock()
+	for _, x := range idx {
+		if h, ok := s.upper[x]; ok {
+			found[x] = h
+		} else {
+			missing = append(missing, x)
+		}
+	}
+	s.upperMu.RUnlock()
+	if err := s.readStoredHashes(ctx, missing, found); err != nil {
+		return nil, err
+	}
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		h, ok := found[x]
+		if !ok {
+			return nil, steward.Errorf(steward.ENOTFOUND, "no stored hash %d", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// readStoredHashes reads hashes from the database into found, keeping those
+// of the upper levels in memory.
+func (s *Store) readStoredHashes(ctx context.Context, idx []int64, found map[int64]tlog.Hash) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	var upper []int64
+	defer func() {
+		if len(upper) == 0 {
+			return
+		}
+		s.upperMu.Lock()
+		defer s.upperMu.Unlock()
+		if s.upper == nil {
+			s.upper = map[int64]tlog.Hash{}
+		}
+		for _, x := range upper {
+			if len(s.upper) < maxUpperHashes {
+				s.upper[x] = found[x]
+			}
+		}
+	}()
 	for start := 0; start < len(idx); start += 500 {
 		part := idx[start:min(start+500, len(idx))]
 		var q strings.Builder
@@ -190,37 +245,32 @@ func (s *Store) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error
 		q.WriteByte(')')
 		rows, err := s.r.QueryContext(ctx, q.String(), args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			var x int64
 			var b []byte
 			if err := rows.Scan(&x, &b); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			if len(b) != tlog.HashSize {
 				rows.Close()
-				return nil, fmt.Errorf("stored hash %d is %d bytes", x, len(b))
+				return fmt.Errorf("stored hash %d is %d bytes", x, len(b))
 			}
 			var h tlog.Hash
 			copy(h[:], b)
 			found[x] = h
+			if level, _ := tlog.SplitStoredHashIndex(x); level >= upperLevel {
+				upper = append(upper, x)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		h, ok := found[x]
-		if !ok {
-			return nil, steward.Errorf(steward.ENOTFOUND, "no stored hash %d", x)
-		}
-		out[i] = h
-	}
-	return out, nil
+	return nil
 }
 
 // Entries returns the entries [start, end) of the committed log.

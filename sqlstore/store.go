@@ -61,6 +61,9 @@ type Store struct {
 	hashes     map[int64]tlog.Hash // frontier and recent hashes
 	hashesSize int64               // tree size hashes is valid for; -1 unknown
 
+	upperMu sync.RWMutex
+	upper   map[int64]tlog.Hash // stored hashes of the upper levels; see ReadHashes
+
 	mu        sync.RWMutex // guards isClosed; see Do
 	isClosed  bool
 	closeOnce sync.Once
