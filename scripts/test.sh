@@ -29,7 +29,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # command → Debian package, for the DNS tests.
 for pair in ldns-verify-zone:ldnsutils dnssec-verify:bind9-utils kdig:knot-dnsutils \
-	kzonecheck:knot-dnssecutils nsd:nsd unbound:unbound dnsperf:dnsperf; do
+	kzonecheck:knot-dnssecutils knotd:knot dig:bind9-dnsutils nsd:nsd unbound:unbound dnsperf:dnsperf; do
 	if ! have "${pair%%:*}"; then
 		pkgs+=("${pair#*:}")
 	fi

@@ -1,0 +1,113 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// FuzzServeDNS feeds arbitrary bytes to the handler chain as a request,
+// through the same first steps the server takes (header check, parse),
+// over UDP or TCP as the first byte says. It must never panic (the chain
+// turns a panic into SERVFAIL and a log line, which fails the test), and
+// whatever it writes must be a response to the request.
+func FuzzServeDNS(f *testing.F) {
+	var logs logBuffer
+	cfg := Config{
+		Logger:   logs.logger(),
+		Identity: "fuzz",
+		TSIG:     []TSIGKey{xfrKey},
+		Transfer: map[string]TransferPolicy{
+			"example.": {Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+			".":        {Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}},
+		},
+	}
+	s := New(cfg)
+	s.SetZone(rootZone(f))
+	ex := loadZone(f, "example.zone", "example.")
+	s.SetZone(ex)
+	s.SetZone(edit(f, ex, ex.Serial+1, map[string][]string{"www.example. A": {"www.example. 3600 IN A 192.0.2.81"}}))
+
+	seed := func(udp bool, a ask, edit func(*dns.Msg)) {
+		m := a.msg()
+		if edit != nil {
+			edit(m)
+		}
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		flag := byte(1)
+		if udp {
+			flag = 0
+		}
+		f.Add(append([]byte{flag}, b...))
+	}
+	seed(true, ask{name: "www.org.", qtype: dns.TypeA, do: true}, nil)
+	seed(true, ask{name: "nonexistent.", qtype: dns.TypeA, do: true}, nil)
+	seed(true, ask{name: ".", qtype: dns.TypeDNSKEY, do: true, edns: 512}, nil)
+	seed(true, ask{name: "foo.wild.example.", qtype: dns.TypeANY, do: true}, nil)
+	seed(true, ask{name: "alias.example.", qtype: dns.TypeA}, nil)
+	seed(true, ask{name: "id.server.", qtype: dns.TypeTXT, class: dns.ClassCHAOS}, nil)
+	seed(true, ask{name: "org.", qtype: dns.TypeDS, do: true}, func(m *dns.Msg) { m.Extra[0].(*dns.OPT).SetVersion(1) })
+	seed(false, ask{name: "example.", qtype: dns.TypeAXFR}, nil)
+	seed(false, ask{name: "example.", qtype: dns.TypeIXFR}, func(m *dns.Msg) { m.SetIxfr("example.", 2026010100, ".", ".") })
+	seed(false, ask{name: "example.", qtype: dns.TypeAXFR}, func(m *dns.Msg) { m.SetTsig(xfrKey.Name, dns.HmacSHA256, 300, 0) })
+	seed(true, ask{name: "example.", qtype: dns.TypeSOA}, func(m *dns.Msg) { m.SetNotify("example.") })
+	seed(true, ask{name: "example.", qtype: dns.TypeSOA}, func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate })
+	f.Add([]byte{0, 0x12, 0x34})
+	f.Add(make([]byte, 13))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 1 {
+			return
+		}
+		w := &recorder{tcp: data[0]&1 == 1}
+		if data[0]&2 != 0 {
+			w.tsigErr = dns.ErrSig
+		}
+		pkt := data[1:]
+		if len(pkt) < 12 || acceptMsg(header(pkt)) != dns.MsgAccept {
+			return
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(pkt); err != nil {
+			return // miekg/dns answers FORMERR
+		}
+		s.ServeDNS(w, r)
+		if l := logs.String(); strings.Contains(l, "panic") {
+			t.Fatalf("panic for %q:\n%s", pkt, l)
+		}
+		if w.packErrs > 0 {
+			t.Fatalf("a response failed to pack for %v", r)
+		}
+		if !w.answered() {
+			return
+		}
+		resp, err := w.lastMsg()
+		if err != nil {
+			t.Fatalf("response does not parse: %v", err)
+		}
+		if !resp.Response || resp.Id != r.Id {
+			t.Fatalf("not a response to the request: %v", resp)
+		}
+		if !w.tcp && len(w.last) > max(dns.MinMsgSize, DefaultUDPSize) && r.IsTsig() == nil {
+			t.Fatalf("UDP response of %d bytes", len(w.last))
+		}
+	})
+}
+
+// header reads a message header as miekg/dns does before parsing.
+func header(b []byte) dns.Header {
+	return dns.Header{
+		Id:      binary.BigEndian.Uint16(b[0:]),
+		Bits:    binary.BigEndian.Uint16(b[2:]),
+		Qdcount: binary.BigEndian.Uint16(b[4:]),
+		Ancount: binary.BigEndian.Uint16(b[6:]),
+		Nscount: binary.BigEndian.Uint16(b[8:]),
+		Arcount: binary.BigEndian.Uint16(b[10:]),
+	}
+}
