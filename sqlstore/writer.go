@@ -305,6 +305,7 @@ func (t *txn) rollbackCache(n int) {
 // stmts are the batch's prepared statements.
 type stmts struct {
 	getState, putState, delState, getSecret, putSecret, delSecret *sql.Stmt
+	savepoint, release, rollbackTo                                *sql.Stmt
 }
 
 func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
@@ -319,6 +320,9 @@ func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
 		{&st.getSecret, `SELECT v FROM secrets WHERE k = $1`},
 		{&st.putSecret, `INSERT INTO secrets (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`},
 		{&st.delSecret, `DELETE FROM secrets WHERE k = $1`},
+		{&st.savepoint, `SAVEPOINT cmd`},
+		{&st.release, `RELEASE SAVEPOINT cmd`},
+		{&st.rollbackTo, `ROLLBACK TO SAVEPOINT cmd`},
 	} {
 		stmt, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -331,7 +335,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.getState, st.putState, st.delState, st.getSecret, st.putSecret, st.delSecret} {
+	for _, s := range []*sql.Stmt{st.getState, st.putState, st.delState, st.getSecret, st.putSecret, st.delSecret, st.savepoint, st.release, st.rollbackTo} {
 		if s != nil {
 			_ = s.Close()
 		}
@@ -361,7 +365,7 @@ func (t *txn) run(req *request) (v any, err error) {
 	// Database calls use the store's context: a caller that gives up must not
 	// interrupt a statement of the shared transaction.
 	ctx := t.ctx
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT cmd"); err != nil {
+	if _, err := t.st.savepoint.ExecContext(ctx); err != nil {
 		return nil, err
 	}
 	mark, digest, journal := len(t.entries), t.digest, len(t.journal)
@@ -371,18 +375,18 @@ func (t *txn) run(req *request) (v any, err error) {
 			t.s.log.Error("command panicked", "panic", p)
 		}
 		if err == nil {
-			if _, e := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd"); e != nil {
+			if _, e := t.st.release.ExecContext(ctx); e != nil {
 				err = e
 			}
 			return
 		}
 		t.entries, t.digest = t.entries[:mark], digest
 		t.rollbackCache(journal)
-		if _, e := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT cmd"); e != nil {
+		if _, e := t.st.rollbackTo.ExecContext(ctx); e != nil {
 			err = e
 			return
 		}
-		if _, e := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd"); e != nil {
+		if _, e := t.st.release.ExecContext(ctx); e != nil {
 			err = e
 			return
 		}
