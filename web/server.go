@@ -57,6 +57,9 @@ type Config struct {
 	PasswordParams steward.PasswordParams
 	// MaxBodyBytes limits request bodies; default 1 MiB.
 	MaxBodyBytes int64
+	// Published returns the published root zone's files, or nil before
+	// there is one. Nil serves none.
+	Published func() *Published
 }
 
 // Server serves steward over HTTP.
@@ -159,6 +162,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /log/checkpoint", s.logCheckpoint)
 	m.HandleFunc("GET /log/key", s.logKey)
 	m.HandleFunc("GET /log/tile/", s.logTile)
+
+	// The published root zone.
+	m.HandleFunc("GET /zone/{file}", s.zoneFile)
 
 	// The JSON API.
 	m.HandleFunc("GET /api/v1/openapi.json", s.openAPI)

@@ -20,6 +20,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	preset := fs.String("preset", "community", "preset charter of a demo instance created by serve")
 	interval := fs.Duration("checkpoint-interval", time.Second, "how often a checkpoint is signed while there are new entries")
 	insecure := fs.Bool("insecure-cookies", false, "send cookies without the Secure attribute (plain HTTP on a host other than localhost)")
+	dnsAddr := fs.String("dns", "", "serve the signed root zone over DNS (UDP and TCP) at this address, e.g. 127.0.0.1:5353")
+	allowXfr := fs.String("allow-transfer", "127.0.0.0/8,::1/128", "comma-separated prefixes allowed to take the zone by AXFR/IXFR")
+	notify := fs.String("notify", "", "comma-separated host:port of secondaries to NOTIFY of each new serial")
+	identity := fs.String("dnssec-identity", "", "age identity file unlocking the DNSSEC keys (default DATA/keys/dnssec.identity, created if missing)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	pos, err := parse(fs, args)
@@ -63,6 +67,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 
+	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, identity: *identity})
+	if err != nil {
+		return err
+	}
+	if dnsSrv != nil {
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = dnsSrv.Close(sctx)
+		}()
+	}
+
 	addr := *httpAddr
 	if addr == "" {
 		addr = in.cfg.HTTP
@@ -73,6 +89,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv := web.New(web.Config{
 		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
 		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,
+		Published: pub.published,
 	})
 	if err := srv.Open(addr); err != nil {
 		return err
@@ -80,6 +97,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	url := "http://" + srv.Addr().String()
 	log.Info("serving", "url", url, "data", *dir, "origin", in.cfg.Origin, "store", in.store.Dialect().Name())
 	fmt.Fprintf(m.Stdout, "Steward is serving %s at %s\n", in.cfg.Origin, url)
+	if dnsSrv != nil {
+		udp, _ := dnsSrv.Addr()
+		fmt.Fprintf(m.Stdout, "Steward is serving the root zone over DNS at %s\n", udp)
+	}
 	if m.Ready != nil {
 		m.Ready <- srv.Addr().String()
 	}

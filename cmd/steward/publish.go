@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"steward/dnssec"
+	"steward/dnsserver"
+	"steward/publish"
+	"steward/web"
+)
+
+const (
+	dnssecKeyDir   = "keys/dnssec"
+	dnssecIdentity = "keys/dnssec.identity"
+)
+
+type publishFlags struct {
+	dns, allow, notify, identity string
+}
+
+// publishing is the running zone publication of serve.
+type publishing struct {
+	p *publish.Publisher
+}
+
+// published adapts the publisher's artifacts for the web.
+func (pb *publishing) published() *web.Published {
+	if pb == nil || pb.p == nil {
+		return nil
+	}
+	a := pb.p.Current()
+	if a == nil {
+		return nil
+	}
+	return &web.Published{Serial: a.Serial, Entry: a.Entry, Files: map[string][]byte{
+		"root.zone": a.ZoneFile, "root-anchors.xml": a.AnchorsXML, "root-anchors.ds": a.AnchorsDS, "root.hints": a.Hints,
+	}}
+}
+
+// startPublishing opens the DNSSEC key store, starts the DNS server if
+// asked, and runs the publisher in the background until ctx ends.
+func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logger, reg prometheus.Registerer, f publishFlags) (*publishing, *dnsserver.Server, error) {
+	idPath := f.identity
+	if idPath == "" {
+		idPath = filepath.Join(in.dir, dnssecIdentity)
+		if _, err := os.Stat(idPath); errors.Is(err, fs.ErrNotExist) {
+			if _, err := dnssec.NewIdentityFile(idPath); err != nil {
+				return nil, nil, err
+			}
+			log.Info("created the age identity that encrypts the DNSSEC keys: keep it safe and apart from backups of the keys", "path", idPath)
+		}
+	}
+	keys, err := dnssec.OpenKeyStore(filepath.Join(in.dir, dnssecKeyDir), dnssec.IdentityFileUnlocker(idPath))
+	if err != nil {
+		return nil, nil, fmt.Errorf("DNSSEC keys: %w", err)
+	}
+	// Signatures live and are refreshed as the rollover timing assumes:
+	// refreshed well before cached copies of them could expire.
+	rollover, signing := dnssec.DefaultRolloverPolicy(), dnssec.DefaultPolicy
+	if rollover.SignatureValidity > 0 {
+		signing.Validity, signing.Refresh = rollover.SignatureValidity, rollover.SignatureRefresh
+	}
+	var dnsSrv *dnsserver.Server
+	var sink publish.ZoneSink
+	if f.dns != "" {
+		policy := dnsserver.TransferPolicy{}
+		for _, p := range splitComma(f.allow) {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return nil, nil, usagef("--allow-transfer: %q is not a prefix", p)
+			}
+			policy.Allow = append(policy.Allow, pfx)
+		}
+		for _, a := range splitComma(f.notify) {
+			policy.Notify = append(policy.Notify, dnsserver.Secondary{Addr: a})
+		}
+		host, _ := os.Hostname()
+		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host,
+			Transfer: map[string]dnsserver.TransferPolicy{".": policy}})
+		if err := dnsSrv.Open(f.dns, f.dns); err != nil {
+			return nil, nil, fmt.Errorf("DNS server: %w", err)
+		}
+		sink = dnsSrv
+	}
+	p, err := publish.New(publish.Config{Store: in.store, Keys: keys, Rollover: rollover, Signing: signing,
+		Clock: m.Clock, Logger: log, Sink: sink})
+	if err != nil {
+		if dnsSrv != nil {
+			_ = dnsSrv.Close(ctx)
+		}
+		return nil, nil, err
+	}
+	// The first version is published before serving starts, so that a
+	// server with a root zone never answers without it.
+	if err := p.Step(ctx); err != nil {
+		log.Error("publish", "err", err)
+	}
+	go p.Run(ctx)
+	return &publishing{p: p}, dnsSrv, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

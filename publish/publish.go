@@ -1,0 +1,216 @@
+// Package publish turns the registry's root zone into what steward
+// publishes: it gives new content a serial in the ledger (zone.published),
+// builds the unsigned zone from exactly that content, runs the DNSSEC key
+// schedule, signs incrementally, hands the signed version to the DNS
+// server, and keeps the files served over HTTP (the zone, the trust anchor,
+// root hints), each naming the ledger entry it was built from.
+package publish
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"steward"
+	"steward/dnssec"
+	"steward/rootzone"
+	"steward/zone"
+)
+
+// ActorPublisher is the actor of zone.published entries.
+const ActorPublisher = "system:publisher"
+
+// Store is what the publisher needs of a store.
+type Store interface {
+	Do(ctx context.Context, cmd steward.Command) (any, error)
+}
+
+// ZoneSink receives each new signed version (the DNS server).
+type ZoneSink interface {
+	SetZone(z *zone.Zone)
+}
+
+// Config configures a Publisher.
+type Config struct {
+	Store    Store
+	Keys     *dnssec.KeyStore
+	Rollover dnssec.RolloverPolicy
+	Signing  dnssec.Policy
+	Clock    steward.Clock
+	Logger   *slog.Logger
+	Sink     ZoneSink // may be nil
+	Interval time.Duration
+}
+
+// Artifacts are the published files of one zone version.
+type Artifacts struct {
+	Serial     uint32
+	Entry      int64 // the zone.published ledger entry
+	Built      time.Time
+	Zone       *zone.Zone
+	ZoneFile   []byte // the signed zone, one record per line, canonical order
+	AnchorsXML []byte // the trust anchor in IANA's root-anchors.xml format
+	AnchorsDS  []byte // the trust anchor as DS records
+	Hints      []byte // root hints in named.root form
+	Stats      dnssec.Stats
+}
+
+// Publisher keeps the published root zone current.
+type Publisher struct {
+	cfg     Config
+	log     *slog.Logger
+	sched   *dnssec.Schedule
+	signer  *dnssec.Signer
+	mu      sync.Mutex // serializes Step
+	current atomic.Pointer[Artifacts]
+}
+
+// New makes a publisher for the root zone from the keys in the store.
+func New(cfg Config) (*Publisher, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = steward.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Second
+	}
+	sched, err := dnssec.NewSchedule(".", cfg.Rollover, cfg.Keys.Keys("."))
+	if err != nil {
+		return nil, err
+	}
+	return &Publisher{cfg: cfg, log: cfg.Logger.With("component", "publish"), sched: sched, signer: dnssec.NewSigner(".", cfg.Signing)}, nil
+}
+
+// Current returns the latest artifacts, or nil before the first.
+func (p *Publisher) Current() *Artifacts { return p.current.Load() }
+
+// Run publishes every interval until ctx ends.
+func (p *Publisher) Run(ctx context.Context) {
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := p.Step(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("publish", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Step publishes once: new content gets a serial, keys roll as scheduled,
+// and the zone is re-signed when its content, its keys or its signatures'
+// age call for it. It returns nil without publishing while the registry
+// has no root zone.
+func (p *Publisher) Step(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	zc, err := p.publish(ctx, false)
+	if zc == nil || err != nil {
+		return err
+	}
+	now := p.cfg.Clock.Now()
+	acts, err := p.sched.Run(now, dnssec.Hooks{Generate: p.cfg.Keys.Generate, Save: p.cfg.Keys.Put})
+	if err != nil {
+		return fmt.Errorf("key schedule: %w", err)
+	}
+	for _, a := range acts {
+		p.log.Info("key rollover", "action", a.String())
+	}
+	prev := p.current.Load()
+	z, stats, err := p.sign(zc, now)
+	if err != nil {
+		return err
+	}
+	if !zc.Changed && (prev == nil || stats.Signed > 0 || len(acts) > 0) {
+		// The same content with new signatures or keys, or the first
+		// version this process signs: a new serial, so that secondaries
+		// take it.
+		if zc, err = p.publish(ctx, true); err != nil {
+			return err
+		}
+		more := stats
+		if z, stats, err = p.sign(zc, now); err != nil {
+			return err
+		}
+		stats.Signed += more.Signed
+	} else if !zc.Changed {
+		return nil // nothing changed
+	}
+	a, err := p.artifacts(zc, z, stats, now)
+	if err != nil {
+		return err
+	}
+	if p.cfg.Sink != nil {
+		p.cfg.Sink.SetZone(z)
+	}
+	p.current.Store(a)
+	p.log.Info("published", "serial", z.Serial, "entry", zc.Publication.Entry, "signed", stats.Signed, "reused", stats.Reused)
+	return nil
+}
+
+// publish records the registry's content in the ledger and returns it, or
+// nil while there is no root zone.
+func (p *Publisher) publish(ctx context.Context, force bool) (*steward.ZoneContent, error) {
+	v, err := p.cfg.Store.Do(ctx, steward.PublishZone(ActorPublisher, force))
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.(*steward.ZoneContent), nil
+}
+
+// sign builds the unsigned zone from the content and signs it with the
+// schedule's keys at now.
+func (p *Publisher) sign(zc *steward.ZoneContent, now time.Time) (*zone.Zone, dnssec.Stats, error) {
+	unsigned, err := rootzone.Build(&zc.Apex, zc.TLDs, zc.Publication.Serial)
+	if err != nil {
+		return nil, dnssec.Stats{}, err
+	}
+	z, st, err := p.signer.Update(unsigned.Records(), p.sched.ZoneKeys(now), now)
+	if err != nil {
+		return nil, st, fmt.Errorf("sign: %w", err)
+	}
+	return z, st, nil
+}
+
+func (p *Publisher) artifacts(zc *steward.ZoneContent, z *zone.Zone, st dnssec.Stats, now time.Time) (*Artifacts, error) {
+	a := &Artifacts{Serial: z.Serial, Entry: zc.Publication.Entry, Built: now, Zone: z, Stats: st}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "; The root zone, serial %d, built from ledger entry %d (zone.published) at %s.\n", z.Serial, zc.Publication.Entry, now.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "; Rebuild it from the log: steward audit replays the ledger to that entry.\n")
+	for _, rr := range z.Records() {
+		b.WriteString(rr.String())
+		b.WriteByte('\n')
+	}
+	a.ZoneFile = b.Bytes()
+	ta, err := p.sched.TrustAnchor()
+	if err != nil {
+		return nil, fmt.Errorf("trust anchor: %w", err)
+	}
+	if a.AnchorsXML, err = ta.Marshal(); err != nil {
+		return nil, err
+	}
+	var ds bytes.Buffer
+	fmt.Fprintf(&ds, "; Trust anchor of the root zone, serial %d, ledger entry %d.\n", z.Serial, zc.Publication.Entry)
+	ds.WriteString(dnssec.DSText(dnssec.DSRecords(p.sched.DSKeys(now), 86400)))
+	a.AnchorsDS = ds.Bytes()
+	var h bytes.Buffer
+	fmt.Fprintf(&h, "; Root hints for the root zone served by steward, ledger entry %d.\n", zc.Publication.Entry)
+	for _, rr := range rootzone.Hints(&zc.Apex) {
+		h.WriteString(rr.String())
+		h.WriteByte('\n')
+	}
+	a.Hints = h.Bytes()
+	return a, nil
+}
