@@ -28,6 +28,15 @@ func init() {
 		if err := GetJSON(ctx, w, keyPublished, &prev); err == nil && p.Serial <= prev.Serial {
 			return Errorf(EINVALID, "serial %d does not follow %d", p.Serial, prev.Serial)
 		}
+		// The publication must describe the registry as it is: replaying
+		// the ledger checks every published zone's content.
+		content, _, _, err := zoneContent(ctx, w)
+		if err != nil {
+			return err
+		}
+		if content != p.Content {
+			return Errorf(EINVALID, "published content %s is not the registry's %s", p.Content, content)
+		}
 		p.Entry, p.Time = e.Seq, e.Time
 		return PutJSON(ctx, w, keyPublished, p)
 	}))
@@ -53,6 +62,35 @@ func LoadPublication(ctx context.Context, r StateReader) (*Publication, error) {
 	return &p, nil
 }
 
+// zoneContent reads the apex and every TLD and returns them with their
+// content digest: the SHA-256 of the apex's canonical JSON and each TLD
+// record's, in name order, separated by newlines.
+func zoneContent(ctx context.Context, r StateReader) (string, *Apex, []TLD, error) {
+	apex, err := LoadApex(ctx, r)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	kvs, err := ScanAll(ctx, r, "tld/")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	h := sha256.New()
+	ab, err := canonicalOf(apex)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	h.Write(ab)
+	for _, kv := range kvs {
+		h.Write([]byte{'\n'})
+		h.Write(kv.Value)
+	}
+	tlds, err := decodeAll[TLD](kvs)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), apex, tlds, nil
+}
+
 // ZoneContent is the registry's root zone content at a publication.
 type ZoneContent struct {
 	Publication Publication
@@ -62,39 +100,21 @@ type ZoneContent struct {
 }
 
 // PublishZone returns the command that publishes the registry's root zone
-// content: if it differs from the last publication, a zone.published entry
-// gives it the next serial. Either way it returns the content with its
-// publication, read in the same transaction, for the zone to be built
-// from. ENOTFOUND if there is no apex yet.
-func PublishZone(actor string) Command {
+// content: if it differs from the last publication, or force is set (the
+// signatures or keys changed), a zone.published entry gives it the next
+// serial. Either way it returns the content with its publication, read in
+// the same transaction, for the zone to be built from. ENOTFOUND if there
+// is no apex yet.
+func PublishZone(actor string, force bool) Command {
 	return func(ctx context.Context, tx Tx) (any, error) {
-		apex, err := LoadApex(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		kvs, err := ScanAll(ctx, tx, "tld/")
-		if err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		ab, err := canonicalOf(apex)
-		if err != nil {
-			return nil, err
-		}
-		h.Write(ab)
-		for _, kv := range kvs {
-			h.Write([]byte{'\n'})
-			h.Write(kv.Value)
-		}
-		content := hex.EncodeToString(h.Sum(nil))
-		tlds, err := decodeAll[TLD](kvs)
+		content, apex, tlds, err := zoneContent(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
 		zc := &ZoneContent{Apex: *apex, TLDs: tlds}
 		prev, err := LoadPublication(ctx, tx)
 		switch {
-		case err == nil && prev.Content == content:
+		case err == nil && prev.Content == content && !force:
 			zc.Publication = *prev
 			return zc, nil
 		case err != nil && ErrorCode(err) != ENOTFOUND:

@@ -1,0 +1,209 @@
+package publish_test
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"steward"
+	"steward/charter"
+	"steward/dnssec"
+	"steward/publish"
+	"steward/rootzone"
+	"steward/sqlite"
+	"steward/sqlstore"
+	"steward/zone"
+)
+
+type sink struct{ zones []*zone.Zone }
+
+func (s *sink) SetZone(z *zone.Zone) { s.zones = append(s.zones, z) }
+
+type fixture struct {
+	store *sqlstore.Store
+	clock *steward.FakeClock
+	keys  *dnssec.KeyStore
+	sink  *sink
+	pub   *publish.Publisher
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	w, r, err := sqlite.Open(filepath.Join(dir, "steward.db"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); r.Close() })
+	skey, _, err := note.GenerateKey(rand.Reader, "steward.example/publish")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	clock := steward.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s, err := sqlstore.Open(ctx, w, r, sqlite.Dialect{}, sqlstore.Config{Signer: signer, Clock: clock, CheckpointInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	text, _ := charter.Preset("community")
+	if _, err := s.Do(ctx, steward.CreateInstance(steward.Instance{Origin: "steward.example/publish", Name: "Publish"}, text)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := dnssec.OpenKeyStore(filepath.Join(dir, "keys"), dnssec.PassphraseUnlocker("a test passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: s, clock: clock, keys: keys, sink: &sink{}}
+	rp := dnssec.DefaultRolloverPolicy()
+	sp := dnssec.DefaultPolicy
+	sp.Validity, sp.Refresh = rp.SignatureValidity, rp.SignatureRefresh
+	if f.pub, err = publish.New(publish.Config{Store: s, Keys: keys, Rollover: rp, Signing: sp, Clock: clock, Sink: f.sink}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) importZone(t *testing.T, imp *steward.RootZoneImport) {
+	t.Helper()
+	if _, err := f.store.Do(context.Background(), steward.ImportRootZone(steward.ActorImport, *imp)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) step(t *testing.T) *publish.Artifacts {
+	t.Helper()
+	if err := f.pub.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := f.pub.Current()
+	if a == nil {
+		t.Fatal("nothing published")
+	}
+	if err := dnssec.Verify(a.Zone, f.clock.Now()); err != nil {
+		t.Fatalf("serial %d does not verify at %s: %v", a.Serial, f.clock.Now(), err)
+	}
+	if err := dnssec.VerifyZONEMD(a.Zone); err != nil {
+		t.Fatalf("serial %d: %v", a.Serial, err)
+	}
+	return a
+}
+
+func (f *fixture) ledgerSize(t *testing.T) int64 {
+	n, _, err := f.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func realRoot(t *testing.T) *steward.RootZoneImport {
+	t.Helper()
+	file, err := os.Open("../../shared/data/root-zone/root.zone.2023051100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	imp, _, err := rootzone.Parse("root.zone", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
+// smallRoot is a root zone of a few delegations, for tests that publish
+// many versions.
+func smallRoot() *steward.RootZoneImport {
+	imp := &steward.RootZoneImport{Apex: steward.Apex{MName: "a.root.example.", RName: "hostmaster.example.",
+		Refresh: 1800, Retry: 900, Expire: 604800, Minimum: 86400, SOATTL: 86400, NS: []string{"a.root.example."},
+		NSTTL: 518400, DelegationTTL: 172800, DSTTL: 86400, Glue: []steward.Glue{{Name: "a.root.example.", Addrs: []string{"192.0.2.53"}}}}}
+	for _, n := range []string{"example", "test", "invalid", "lab", "net", "org", "arpa"} {
+		imp.TLDs = append(imp.TLDs, steward.TLD{Name: n, NS: []string{"ns1." + n + ".", "ns2.nic.example."},
+			Glue: []steward.Glue{{Name: "ns1." + n + ".", Addrs: []string{"192.0.2.1", "2001:db8::1"}}}})
+	}
+	return imp
+}
+
+func TestPublish(t *testing.T) {
+	f := newFixture(t)
+	if err := f.pub.Step(context.Background()); err != nil || f.pub.Current() != nil {
+		t.Fatalf("with no root zone: %v, %v", err, f.pub.Current())
+	}
+	imp := realRoot(t)
+	f.importZone(t, imp)
+	a := f.step(t)
+	if a.Serial != 2026030100 || len(f.sink.zones) != 1 || a.Zone.Serial != a.Serial {
+		t.Fatalf("first version: serial %d, %d zones sent", a.Serial, len(f.sink.zones))
+	}
+	if len(a.AnchorsXML) == 0 || len(a.AnchorsDS) == 0 || len(a.Hints) == 0 {
+		t.Error("missing trust anchor or hints")
+	}
+	if ta, err := dnssec.ParseTrustAnchorXML(a.AnchorsXML); err != nil || len(ta.Digests) != 1 {
+		t.Errorf("trust anchor: %v", err)
+	}
+
+	// Nothing changed: nothing published, nothing appended.
+	n := f.ledgerSize(t)
+	f.clock.Advance(time.Minute)
+	if b := f.step(t); b != a || f.ledgerSize(t) != n {
+		t.Error("an unchanged registry was published again")
+	}
+
+	// One TLD's name servers change: a new serial, re-signing only a little.
+	for i := range imp.TLDs {
+		if imp.TLDs[i].Name == "org" {
+			tl := &imp.TLDs[i]
+			tl.NS = tl.NS[:2]
+			var glue []steward.Glue
+			for _, g := range tl.Glue {
+				if g.Name == tl.NS[0] || g.Name == tl.NS[1] {
+					glue = append(glue, g)
+				}
+			}
+			tl.Glue = glue
+		}
+	}
+	f.importZone(t, imp)
+	b := f.step(t)
+	if b.Serial != a.Serial+1 || b.Stats.Signed > 5 {
+		t.Errorf("after one change: serial %d, %d signatures made", b.Serial, b.Stats.Signed)
+	}
+	if ns := b.Zone.RRset("org.", 2); len(ns) != 2 {
+		t.Errorf("org. has %d NS records in the published zone", len(ns))
+	}
+
+	// Days later the signatures are refreshed under a new serial.
+	f.clock.Advance(8 * 24 * time.Hour)
+	c := f.step(t)
+	if c.Serial != 2026030900 || c.Stats.Signed == 0 {
+		t.Errorf("refresh: serial %d, %d signatures", c.Serial, c.Stats.Signed)
+	}
+}
+
+// TestRollover drives the clock through a full ZSK rollover and checks
+// that every version published on the way verifies at its time.
+func TestRollover(t *testing.T) {
+	f := newFixture(t)
+	f.importZone(t, smallRoot())
+	first := f.step(t)
+	zsks := func(z *zone.Zone) int { return len(z.RRset(".", 48)) } // DNSKEY records
+	keysBefore := zsks(first.Zone)
+	seen := map[int]bool{}
+	for day := 0; day < 100; day++ {
+		f.clock.Advance(24 * time.Hour)
+		a := f.step(t)
+		seen[zsks(a.Zone)] = true
+	}
+	if !seen[keysBefore+1] {
+		t.Errorf("no version published a pre-published ZSK (DNSKEY counts seen: %v)", seen)
+	}
+	if got := len(f.keys.Keys(".")); got < 3 {
+		t.Errorf("the key store holds %d keys after 100 days; a ZSK rollover makes a third", got)
+	}
+}
