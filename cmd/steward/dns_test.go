@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"steward"
+	"steward/dnssec"
+	"steward/zone"
+)
+
+// TestServeDNS imports the real root zone, serves it with --dns, and checks
+// the signed answers over DNS and the published files over HTTP.
+func TestServeDNS(t *testing.T) {
+	dir := freshDemo(t)
+	rootZone := filepath.Join("..", "..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
+	mustRun(t, "import", "rootzone", "--data", dir, rootZone)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var out strings.Builder
+	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
+		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	var dnsAddr string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if a, ok := strings.CutPrefix(line, "Steward is serving the root zone over DNS at "); ok {
+			dnsAddr = a
+		}
+	}
+	if dnsAddr == "" {
+		t.Fatalf("no DNS address in:\n%s", out.String())
+	}
+
+	q := new(dns.Msg)
+	q.SetQuestion("org.", dns.TypeDS)
+	q.SetEdns0(1232, true)
+	r, _, err := new(dns.Client).Exchange(q, dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) < 2 {
+		t.Fatalf("org. DS: %v", r)
+	}
+	q.SetQuestion("www.org.", dns.TypeA)
+	r, _, err = new(dns.Client).Exchange(q, dnsAddr)
+	if err != nil || r.Authoritative || len(r.Ns) == 0 || r.Ns[0].Header().Rrtype != dns.TypeNS {
+		t.Fatalf("referral for www.org.: %v %v", r, err)
+	}
+
+	resp, err := http.Get("http://" + addr + "/zone/root.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Steward-Serial") == "" || resp.Header.Get("Steward-Ledger-Entry") == "" {
+		t.Fatalf("GET /zone/root.zone: %s %v", resp.Status, resp.Header)
+	}
+	var rrs []dns.RR
+	zp := dns.NewZoneParser(strings.NewReader(string(body)), ".", "")
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zone.New(".", rrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dnssec.Verify(z, time.Now()); err != nil {
+		t.Errorf("the published zone does not verify: %v", err)
+	}
+	if err := dnssec.VerifyZONEMD(z); err != nil {
+		t.Errorf("ZONEMD: %v", err)
+	}
+	for _, f := range []string{"root-anchors.xml", "root-anchors.ds", "root.hints"} {
+		resp, err := http.Get("http://" + addr + "/zone/" + f)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("GET /zone/%s: %v %v", f, resp.Status, err)
+		}
+		resp.Body.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	// The publication is in the ledger and replays.
+	if o := mustRun(t, "audit", "--state", filepath.Join(t.TempDir(), "a.json"), dir); !strings.Contains(o, "audit passed") {
+		t.Error(o)
+	}
+}
