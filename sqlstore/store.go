@@ -33,7 +33,8 @@ type Config struct {
 	// Logger receives the store's log lines; default slog.Default().
 	Logger *slog.Logger
 	// CheckpointInterval is how often a new checkpoint is signed while there
-	// are new entries; default one second. Negative disables the loop (tests
+	// are new entries; default half a second, so that one is signed at least
+	// every second while the writer is busy. Negative disables the loop (tests
 	// then call SignCheckpoint).
 	CheckpointInterval time.Duration
 	// Node names this process in the checkpoint lease; default "node".
@@ -90,7 +91,7 @@ func Open(ctx context.Context, w, r *sql.DB, d Dialect, cfg Config) (*Store, err
 		cfg.Logger = slog.Default()
 	}
 	if cfg.CheckpointInterval == 0 {
-		cfg.CheckpointInterval = time.Second
+		cfg.CheckpointInterval = 500 * time.Millisecond
 	}
 	if cfg.Node == "" {
 		cfg.Node = "node"

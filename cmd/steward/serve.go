@@ -18,7 +18,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dir := fs.String("data", defaultDataDir(), "the instance's data directory; a demo instance is created there if it holds none")
 	httpAddr := fs.String("http", "", "HTTP listen address (default: the instance's, else "+defaultHTTP+")")
 	preset := fs.String("preset", "community", "preset charter of a demo instance created by serve")
-	interval := fs.Duration("checkpoint-interval", time.Second, "how often a checkpoint is signed while there are new entries")
+	interval := fs.Duration("checkpoint-interval", 500*time.Millisecond, "how often a checkpoint is signed while there are new entries (half a second, so that one is signed at least every second even while the store is busy)")
 	insecure := fs.Bool("insecure-cookies", false, "send cookies without the Secure attribute (plain HTTP on a host other than localhost)")
 	dnsAddr := fs.String("dns", "", "serve the signed root zone over DNS (UDP and TCP) at this address, e.g. 127.0.0.1:5353")
 	allowXfr := fs.String("allow-transfer", "127.0.0.0/8,::1/128", "comma-separated prefixes allowed to take the zone by AXFR/IXFR")
