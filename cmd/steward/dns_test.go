@@ -16,6 +16,8 @@ import (
 	"steward/zone"
 )
 
+const tsigSecret = "c3Rld2FyZCB0cmFuc2ZlciBrZXkgZm9yIHRlc3Rz"
+
 // TestServeDNS imports the real root zone, serves it with --dns, and checks
 // the signed answers over DNS and the published files over HTTP.
 func TestServeDNS(t *testing.T) {
@@ -31,7 +33,7 @@ func TestServeDNS(t *testing.T) {
 	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
 		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
 	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0"})
+		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tsig", "xfr-key:" + tsigSecret})
 	}()
 	var addr string
 	select {
@@ -65,6 +67,33 @@ func TestServeDNS(t *testing.T) {
 	r, _, err = new(dns.Client).Exchange(q, dnsAddr)
 	if err != nil || r.Authoritative || len(r.Ns) == 0 || r.Ns[0].Header().Rrtype != dns.TypeNS {
 		t.Fatalf("referral for www.org.: %v %v", r, err)
+	}
+
+	// Zone transfers need the TSIG key.
+	axfr := new(dns.Msg)
+	axfr.SetAxfr(".")
+	if env, err := new(dns.Transfer).In(axfr, dnsAddr); err == nil {
+		for e := range env {
+			if e.Error == nil {
+				t.Error("an AXFR without TSIG was answered")
+			}
+		}
+	}
+	axfr.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
+	tr := &dns.Transfer{TsigSecret: map[string]string{"xfr-key.": tsigSecret}}
+	env, err := tr.In(axfr, dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := 0
+	for e := range env {
+		if e.Error != nil {
+			t.Fatalf("signed AXFR: %v", e.Error)
+		}
+		records += len(e.RR)
+	}
+	if records < 20000 {
+		t.Errorf("signed AXFR gave %d records", records)
 	}
 
 	resp, err := http.Get("http://" + addr + "/zone/root.zone")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"steward/dnssec"
@@ -25,7 +27,7 @@ const (
 )
 
 type publishFlags struct {
-	dns, allow, notify, identity string
+	dns, allow, notify, tsig, identity string
 }
 
 // publishing is the running zone publication of serve.
@@ -81,11 +83,24 @@ func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logg
 			}
 			policy.Allow = append(policy.Allow, pfx)
 		}
+		var keys []dnsserver.TSIGKey
+		for _, k := range splitComma(f.tsig) {
+			name, secret, ok := strings.Cut(k, ":")
+			if b, err := base64.StdEncoding.DecodeString(secret); !ok || name == "" || err != nil || len(b) < 16 {
+				return nil, nil, usagef("--tsig: want NAME:BASE64SECRET with a secret of at least 16 bytes, not %q", k)
+			}
+			keys = append(keys, dnsserver.TSIGKey{Name: dns.Fqdn(strings.ToLower(name)), Algorithm: dns.HmacSHA256, Secret: secret})
+			policy.Keys = append(policy.Keys, dns.Fqdn(strings.ToLower(name)))
+		}
 		for _, a := range splitComma(f.notify) {
-			policy.Notify = append(policy.Notify, dnsserver.Secondary{Addr: a})
+			sec := dnsserver.Secondary{Addr: a}
+			if len(keys) > 0 {
+				sec.Key = keys[0].Name
+			}
+			policy.Notify = append(policy.Notify, sec)
 		}
 		host, _ := os.Hostname()
-		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host,
+		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host, TSIG: keys,
 			Transfer: map[string]dnsserver.TransferPolicy{".": policy}})
 		if err := dnsSrv.Open(f.dns, f.dns); err != nil {
 			return nil, nil, fmt.Errorf("DNS server: %w", err)

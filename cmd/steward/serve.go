@@ -23,6 +23,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dnsAddr := fs.String("dns", "", "serve the signed root zone over DNS (UDP and TCP) at this address, e.g. 127.0.0.1:5353")
 	allowXfr := fs.String("allow-transfer", "127.0.0.0/8,::1/128", "comma-separated prefixes allowed to take the zone by AXFR/IXFR")
 	notify := fs.String("notify", "", "comma-separated host:port of secondaries to NOTIFY of each new serial")
+	tsig := fs.String("tsig", "", "comma-separated NAME:BASE64SECRET TSIG keys (hmac-sha256); if given, transfers need one and NOTIFY is signed with the first")
 	identity := fs.String("dnssec-identity", "", "age identity file unlocking the DNSSEC keys (default DATA/keys/dnssec.identity, created if missing)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -67,7 +68,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 
-	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, identity: *identity})
+	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, tsig: *tsig, identity: *identity})
 	if err != nil {
 		return err
 	}
