@@ -15,7 +15,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"steward"
 	"steward/charter"
 	"steward/ledger"
 )
@@ -109,23 +108,8 @@ func TestInitBadCharterLeavesNothing(t *testing.T) {
 // cancellation shuts down cleanly with a last checkpoint.
 func TestServe(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var out strings.Builder
-	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
-		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--checkpoint-interval", "100ms"})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	srv := serveInProcess(t, "--data", dir, "--http", "127.0.0.1:0", "--checkpoint-interval", "100ms")
+	addr := srv.HTTP
 	base := "http://" + addr
 
 	get := func(path string) []byte {
@@ -201,14 +185,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("audit: %s", o)
 	}
 	get("/metrics")
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := srv.Stop(); err != nil {
+		t.Errorf("serve: %v", err)
 	}
 	if o := mustRun(t, "audit", "--state", state, dir); !strings.Contains(o, "audit passed") {
 		t.Errorf("audit of the data directory after shutdown: %s", o)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"steward"
 	"steward/dnssec"
 	"steward/zone"
 )
@@ -25,32 +23,10 @@ func TestServeDNS(t *testing.T) {
 	rootZone := filepath.Join("..", "..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
 	mustRun(t, "import", "rootzone", "--data", dir, rootZone)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var out strings.Builder
-	m := &Main{Stdout: &syncWriter{w: &out}, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
-		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tsig", "xfr-key:" + tsigSecret})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	var dnsAddr string
-	for _, line := range strings.Split(out.String(), "\n") {
-		if a, ok := strings.CutPrefix(line, "Steward is serving the root zone over DNS at "); ok {
-			dnsAddr = a
-		}
-	}
+	srv := serveInProcess(t, "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tsig", "xfr-key:"+tsigSecret)
+	addr, dnsAddr := srv.HTTP, srv.DNS
 	if dnsAddr == "" {
-		t.Fatalf("no DNS address in:\n%s", out.String())
+		t.Fatalf("no DNS address in:\n%s", srv.Output())
 	}
 
 	q := new(dns.Msg)
@@ -130,8 +106,7 @@ func TestServeDNS(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := srv.Stop(); err != nil {
 		t.Errorf("serve: %v", err)
 	}
 	// The publication is in the ledger and replays.
