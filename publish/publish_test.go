@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,6 +35,10 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
+	return newFixtureWith(t, dnssec.DefaultRolloverPolicy())
+}
+
+func newFixtureWith(t *testing.T, rp dnssec.RolloverPolicy) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -61,7 +67,6 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: s, clock: clock, keys: keys, sink: &sink{}}
-	rp := dnssec.DefaultRolloverPolicy()
 	sp := dnssec.DefaultPolicy
 	sp.Validity, sp.Refresh = rp.SignatureValidity, rp.SignatureRefresh
 	if f.pub, err = publish.New(publish.Config{Store: s, Keys: keys, Rollover: rp, Signing: sp, Clock: clock, Sink: f.sink}); err != nil {
@@ -125,7 +130,7 @@ func smallRoot() *steward.RootZoneImport {
 		NSTTL: 518400, DelegationTTL: 172800, DSTTL: 86400, Glue: []steward.Glue{{Name: "a.root.example.", Addrs: []string{"192.0.2.53"}}}}}
 	for _, n := range []string{"example", "test", "invalid", "lab", "net", "org", "arpa"} {
 		imp.TLDs = append(imp.TLDs, steward.TLD{Name: n, NS: []string{"ns1." + n + ".", "ns2.nic.example."},
-			Glue: []steward.Glue{{Name: "ns1." + n + ".", Addrs: []string{"192.0.2.1", "2001:db8::1"}}}})
+			Glue: []steward.Glue{{Name: "ns1." + n + ".", Addrs: []string{"192.0.2.1", "2001:db8::1"}}, {Name: "ns2.nic.example.", Addrs: []string{"192.0.2.2"}}}})
 	}
 	return imp
 }
@@ -205,5 +210,55 @@ func TestRollover(t *testing.T) {
 	}
 	if got := len(f.keys.Keys(".")); got < 3 {
 		t.Errorf("the key store holds %d keys after 100 days; a ZSK rollover makes a third", got)
+	}
+}
+
+// TestRolloversValidated drives the clock through ZSK and KSK rollovers
+// with short lifetimes and has Knot's kzonecheck validate every version
+// published on the way, at the time it was published.
+func TestRolloversValidated(t *testing.T) {
+	kzonecheck, err := exec.LookPath("kzonecheck")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("kzonecheck is missing: run scripts/test.sh, which installs knot-dnssecutils")
+		}
+		t.Skip("kzonecheck is not installed")
+	}
+	const day = 24 * time.Hour
+	rp := dnssec.DefaultRolloverPolicy()
+	rp.ZSKLifetime, rp.KSKLifetime, rp.ParentPropagationDelay = 20*day, 50*day, 10*day
+	f := newFixtureWith(t, rp)
+	f.importZone(t, smallRoot())
+	dir := t.TempDir()
+	last := uint32(0)
+	anchors := 0
+	for i := 0; i <= 120; i++ {
+		a := f.step(t)
+		if a.Serial != last {
+			last = a.Serial
+			file := filepath.Join(dir, "root.zone")
+			if err := os.WriteFile(file, a.ZoneFile, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(kzonecheck, "-o", ".", "-d", "on", "-t", strconv.FormatInt(f.clock.Now().Unix(), 10), file).CombinedOutput()
+			if err != nil {
+				t.Fatalf("serial %d at %s: kzonecheck: %v\n%s", a.Serial, f.clock.Now(), err, out)
+			}
+			if ta, err := dnssec.ParseTrustAnchorXML(a.AnchorsXML); err == nil && len(ta.Digests) > anchors {
+				anchors = len(ta.Digests)
+			}
+		}
+		f.clock.Advance(day)
+	}
+	var ksk, zsk int
+	for _, k := range f.keys.Keys(".") {
+		if k.Role() == dnssec.KSK {
+			ksk++
+		} else {
+			zsk++
+		}
+	}
+	if ksk < 2 || zsk < 4 || anchors < 2 {
+		t.Errorf("after 120 days: %d KSKs, %d ZSKs, at most %d keys in the trust anchor; want a KSK and several ZSK rollovers", ksk, zsk, anchors)
 	}
 }
