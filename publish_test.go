@@ -20,7 +20,7 @@ func TestNextSerial(t *testing.T) {
 
 func TestPublishZone(t *testing.T) {
 	m := smallInstance(t)
-	if _, err := m.do(t, steward.PublishZone(steward.ActorInit)); steward.ErrorCode(err) != steward.ENOTFOUND {
+	if _, err := m.do(t, steward.PublishZone(steward.ActorInit, false)); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Fatalf("publishing without an apex: %v", err)
 	}
 	imp := steward.RootZoneImport{
@@ -29,19 +29,23 @@ func TestPublishZone(t *testing.T) {
 		TLDs: []steward.TLD{{Name: "example", NS: []string{"ns1.example.", "ns2.example."}}},
 	}
 	m.must(t, steward.ImportRootZone(steward.ActorImport, imp))
-	zc := m.must(t, steward.PublishZone(steward.ActorInit)).(*steward.ZoneContent)
+	zc := m.must(t, steward.PublishZone(steward.ActorInit, false)).(*steward.ZoneContent)
 	if !zc.Changed || zc.Publication.Serial != 2026010200 || len(zc.TLDs) != 1 || zc.Publication.Entry != int64(len(m.entries)-1) {
 		t.Fatalf("first publication %+v", zc)
 	}
 	n := len(m.entries)
-	again := m.must(t, steward.PublishZone(steward.ActorInit)).(*steward.ZoneContent)
+	again := m.must(t, steward.PublishZone(steward.ActorInit, false)).(*steward.ZoneContent)
 	if again.Changed || again.Publication != zc.Publication || len(m.entries) != n {
 		t.Errorf("publishing unchanged content made a new serial: %+v", again)
 	}
+	forced := m.must(t, steward.PublishZone(steward.ActorInit, true)).(*steward.ZoneContent)
+	if !forced.Changed || forced.Publication.Serial != 2026010201 {
+		t.Errorf("forced publication %+v", forced)
+	}
 	imp.TLDs[0].NS = []string{"ns3.example.", "ns4.example."}
 	m.must(t, steward.ImportRootZone(steward.ActorImport, imp))
-	next := m.must(t, steward.PublishZone(steward.ActorInit)).(*steward.ZoneContent)
-	if !next.Changed || next.Publication.Serial != 2026010201 || next.TLDs[0].NS[0] != "ns3.example." {
+	next := m.must(t, steward.PublishZone(steward.ActorInit, false)).(*steward.ZoneContent)
+	if !next.Changed || next.Publication.Serial != 2026010202 || next.TLDs[0].NS[0] != "ns3.example." {
 		t.Errorf("second publication %+v", next)
 	}
 }
