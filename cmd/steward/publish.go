@@ -28,6 +28,7 @@ const (
 
 type publishFlags struct {
 	dns, allow, notify, tsig, identity string
+	algorithm                          int
 }
 
 // publishing is the running zone publication of serve.
@@ -69,6 +70,12 @@ func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logg
 	// Signatures live and are refreshed as the rollover timing assumes:
 	// refreshed well before cached copies of them could expire.
 	rollover, signing := dnssec.DefaultRolloverPolicy(), dnssec.DefaultPolicy
+	switch f.algorithm {
+	case 8, 13, 15:
+		rollover.Algorithm = uint8(f.algorithm)
+	default:
+		return nil, nil, usagef("--dnssec-algorithm: want 13 (ECDSA P-256), 15 (Ed25519) or 8 (RSA/SHA-256), not %d", f.algorithm)
+	}
 	if rollover.SignatureValidity > 0 {
 		signing.Validity, signing.Refresh = rollover.SignatureValidity, rollover.SignatureRefresh
 	}

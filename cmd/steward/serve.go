@@ -24,6 +24,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	allowXfr := fs.String("allow-transfer", "127.0.0.0/8,::1/128", "comma-separated prefixes allowed to take the zone by AXFR/IXFR")
 	notify := fs.String("notify", "", "comma-separated host:port of secondaries to NOTIFY of each new serial")
 	tsig := fs.String("tsig", "", "comma-separated NAME:BASE64SECRET TSIG keys (hmac-sha256); if given, transfers need one and NOTIFY is signed with the first")
+	algorithm := fs.Int("dnssec-algorithm", 13, "algorithm of the root zone's first DNSSEC keys: 13 (ECDSA P-256), 15 (Ed25519) or 8 (RSA/SHA-256)")
 	identity := fs.String("dnssec-identity", "", "age identity file unlocking the DNSSEC keys (default DATA/keys/dnssec.identity, created if missing)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -68,7 +69,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 
-	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, tsig: *tsig, identity: *identity})
+	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, tsig: *tsig, identity: *identity, algorithm: *algorithm})
 	if err != nil {
 		return err
 	}
