@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -118,6 +119,18 @@ func summarize(e *steward.Event) string {
 		return str("participant") + " created an API token"
 	case "token.revoked":
 		return "API token " + str("id") + " revoked"
+	case "tld.delegated":
+		return "." + str("name") + " delegated"
+	case "tld.changed":
+		return "." + str("name") + "'s delegation changed"
+	case "tld.removed":
+		return "." + str("name") + " removed from the root zone"
+	case "zone.apex-set":
+		return "Root zone apex set"
+	case "zone.published":
+		if n, ok := p["serial"].(float64); ok {
+			return fmt.Sprintf("Root zone serial %.0f published", n)
+		}
 	}
 	return ""
 }
