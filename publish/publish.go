@@ -17,6 +17,7 @@ import (
 
 	"steward"
 	"steward/dnssec"
+	"steward/ledger"
 	"steward/rootzone"
 	"steward/zone"
 )
@@ -27,7 +28,13 @@ const ActorPublisher = "system:publisher"
 // Store is what the publisher needs of a store.
 type Store interface {
 	Do(ctx context.Context, cmd steward.Command) (any, error)
+	// Head returns the size of the ledger (and the state digest).
+	Head(ctx context.Context) (int64, ledger.Digest, error)
 }
+
+// recheck is the longest the publisher goes without re-signing checks
+// while the ledger does not grow and no key transition is due.
+const recheck = time.Hour
 
 // ZoneSink receives each new signed version (the DNS server).
 type ZoneSink interface {
@@ -67,6 +74,11 @@ type Publisher struct {
 	signer  *dnssec.Signer
 	mu      sync.Mutex // serializes Step
 	current atomic.Pointer[Artifacts]
+
+	// Owned by Step: the ledger size after the last full step, and when
+	// the next full step is due even if the ledger does not grow.
+	lastHead int64
+	nextFull time.Time
 }
 
 // New makes a publisher for the root zone from the keys in the store.
@@ -113,6 +125,29 @@ func (p *Publisher) Run(ctx context.Context) {
 func (p *Publisher) Step(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	head, _, err := p.cfg.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if head == p.lastHead && p.cfg.Clock.Now().Before(p.nextFull) {
+		return nil // nothing new in the ledger, no signature or key due
+	}
+	if err := p.step(ctx); err != nil {
+		return err
+	}
+	// What this step appended (a publication) is already reflected.
+	if p.lastHead, _, err = p.cfg.Store.Head(ctx); err != nil {
+		return err
+	}
+	now := p.cfg.Clock.Now()
+	p.nextFull = now.Add(recheck)
+	if next, err := p.sched.Next(now); err == nil && next.Before(p.nextFull) {
+		p.nextFull = next
+	}
+	return nil
+}
+
+func (p *Publisher) step(ctx context.Context) error {
 	zc, err := p.publish(ctx, false)
 	if zc == nil || err != nil {
 		return err
