@@ -96,6 +96,7 @@ type page struct {
 	Data         any
 	Participants int
 	Bodies       int
+	Status       int // the HTTP status of an error page
 }
 
 func (s *Server) uiRoutes() {
@@ -210,6 +211,7 @@ func (s *Server) fillPage(r *http.Request, id *identity, name string, p *page) (
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, st int, name string, p *page, id *identity) {
 	ctx := r.Context()
+	p.Status = st
 	if in, err := steward.LoadInstance(ctx, s.cfg.Store); err == nil {
 		p.InstanceName = in.Name
 	} else {
