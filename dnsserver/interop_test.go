@@ -5,14 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
+	"steward/internal/testproc"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -139,13 +137,7 @@ func runInterop(t *testing.T, sec secondary) {
 	if testing.Short() {
 		t.Skip("interop test under -short")
 	}
-	bin, err := exec.LookPath(sec.binary)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed: %v", sec.binary, err)
-		}
-		t.Skipf("%s not installed", sec.binary)
-	}
+	bin := testproc.Need(t, sec.binary)
 	t.Parallel()
 	start := time.Now()
 
@@ -170,7 +162,7 @@ func runInterop(t *testing.T, sec secondary) {
 		t.Fatal(err)
 	}
 	key := TSIGKey{Name: "steward-xfr.", Algorithm: dns.HmacSHA256, Secret: base64.StdEncoding.EncodeToString(secret)}
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	secAddr := fmt.Sprintf("127.0.0.1:%d", port)
 
 	var logs logBuffer
@@ -196,14 +188,14 @@ func runInterop(t *testing.T, sec secondary) {
 	if err := os.WriteFile(filepath.Join(dir, sec.config.Name()), []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runProcess(t, bin, sec.args(dir), dir)
+	testproc.Start(t, bin, sec.args(dir), dir)
 	dumpLogs := func() {
 		for _, f := range []string{"nsd.log", "knot.log", "stderr.log"} {
 			if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil && len(b) > 0 {
-				t.Logf("%s %s:\n%s", sec.name, f, tail(string(b), 3000))
+				t.Logf("%s %s:\n%s", sec.name, f, testproc.Tail(string(b), 3000))
 			}
 		}
-		t.Logf("steward log:\n%s", tail(logs.String(), 3000))
+		t.Logf("steward log:\n%s", testproc.Tail(logs.String(), 3000))
 	}
 
 	// AXFR at start-up.
@@ -357,47 +349,6 @@ func compareMsgs(want, got *dns.Msg, sec secondary, z *zone.Zone) (diff, note st
 	return strings.Join(d, "; "), note
 }
 
-// freePort returns a loopback port free for both UDP and TCP.
-func freePort(t *testing.T) int {
-	t.Helper()
-	pc, ln, err := listen("127.0.0.1:0", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = pc.Close()
-	_ = ln.Close()
-	return port
-}
-
-// runProcess starts a server process in dir and stops it when the test
-// ends: SIGTERM, then SIGKILL if it lingers.
-func runProcess(t *testing.T, bin string, args []string, dir string) {
-	t.Helper()
-	stderr, err := os.Create(filepath.Join(dir, "stderr.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = stderr.Close()
-	})
-}
-
 // waitSerial polls addr until it answers the root SOA with serial.
 func waitSerial(addr string, serial uint32, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -423,11 +374,4 @@ func waitSerial(addr string, serial uint32, timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("after %v: %s", timeout, last)
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"steward/internal/testproc"
 	"strconv"
 	"testing"
 	"time"
@@ -217,13 +218,7 @@ func TestRollover(t *testing.T) {
 // with short lifetimes and has Knot's kzonecheck validate every version
 // published on the way, at the time it was published.
 func TestRolloversValidated(t *testing.T) {
-	kzonecheck, err := exec.LookPath("kzonecheck")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("kzonecheck is missing: run scripts/test.sh, which installs knot-dnssecutils")
-		}
-		t.Skip("kzonecheck is not installed")
-	}
+	kzonecheck := testproc.Need(t, "kzonecheck")
 	const day = 24 * time.Hour
 	rp := dnssec.DefaultRolloverPolicy()
 	rp.ZSKLifetime, rp.KSKLifetime, rp.ParentPropagationDelay = 20*day, 50*day, 10*day

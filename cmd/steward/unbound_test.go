@@ -7,10 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
+	"steward/internal/testproc"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -36,7 +35,7 @@ func TestUnboundValidates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop test under -short")
 	}
-	unboundBin, nsdBin := unboundLookPath(t, "unbound"), unboundLookPath(t, "nsd")
+	unboundBin, nsdBin := testproc.Need(t, "unbound"), testproc.Need(t, "nsd")
 	start := time.Now()
 
 	// 1. The child zone test., signed, served by NSD.
@@ -68,9 +67,9 @@ func TestUnboundValidates(t *testing.T) {
 		zf.WriteString(rr.String() + "\n")
 	}
 	unboundWrite(t, filepath.Join(nsdDir, "test.zone"), zf.String())
-	nsdPort := unboundFreePort(t)
+	nsdPort := testproc.FreePort(t)
 	unboundWrite(t, filepath.Join(nsdDir, "nsd.conf"), unboundExec(t, unboundNSDConf, map[string]any{"Dir": nsdDir, "Port": nsdPort}))
-	unboundProcess(t, nsdBin, []string{"-d", "-c", filepath.Join(nsdDir, "nsd.conf")}, nsdDir)
+	testproc.Start(t, nsdBin, []string{"-d", "-c", filepath.Join(nsdDir, "nsd.conf")}, nsdDir)
 	nsdAddr := fmt.Sprintf("127.0.0.1:%d", nsdPort)
 	if _, err := unboundPoll(nsdAddr, "test.", dns.TypeSOA, 10*time.Second, func(r *dns.Msg) bool {
 		return r.Rcode == dns.RcodeSuccess && r.Authoritative
@@ -169,12 +168,12 @@ func TestUnboundValidates(t *testing.T) {
 	ubDir := t.TempDir()
 	unboundWrite(t, filepath.Join(ubDir, "root-anchors.ds"), string(anchor))
 	_, stewardPort, _ := net.SplitHostPort(stewardAddr)
-	ubPort := unboundFreePort(t)
+	ubPort := testproc.FreePort(t)
 	unboundWrite(t, filepath.Join(ubDir, "unbound.conf"), unboundExec(t, unboundConf, map[string]any{
 		"Dir": ubDir, "Port": ubPort, "StewardPort": stewardPort, "NSDPort": nsdPort}))
 	ubAddr := fmt.Sprintf("127.0.0.1:%d", ubPort)
 	startUnbound := func() (stop func()) {
-		stop = unboundProcess(t, unboundBin, []string{"-d", "-c", filepath.Join(ubDir, "unbound.conf")}, ubDir)
+		stop = testproc.Start(t, unboundBin, []string{"-d", "-c", filepath.Join(ubDir, "unbound.conf")}, ubDir)
 		// Wait until it answers at all (from its local data, not the network).
 		if _, err := unboundPoll(ubAddr, "localhost.", dns.TypeA, 10*time.Second, func(*dns.Msg) bool { return true }); err != nil {
 			unboundLogs(t, ubDir, "unbound.log", "stderr.log")
@@ -222,7 +221,7 @@ func TestUnboundValidates(t *testing.T) {
 		failed("www.test. A through unbound with CD and a wrong DS: want NOERROR, 192.0.2.80 and no AD, got:\n%v", r)
 	}
 	if b, err := os.ReadFile(filepath.Join(ubDir, "unbound.log")); err == nil && !strings.Contains(string(b), "validation failure <www.test. A IN>") {
-		t.Logf("unbound's log does not name the validation failure:\n%s", unboundTail(string(b), 2000))
+		t.Logf("unbound's log does not name the validation failure:\n%s", testproc.Tail(string(b), 2000))
 	}
 	t.Logf("secure after %.1fs; changed DS published in %.1fs; bogus after %.1fs in all",
 		secureAt.Sub(start).Seconds(), published.Sub(secureAt).Seconds(), time.Since(start).Seconds())
@@ -291,18 +290,6 @@ stub-zone:
 	stub-prime: no
 `))
 
-func unboundLookPath(t *testing.T, bin string) string {
-	t.Helper()
-	p, err := osexec.LookPath(bin)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed: %v", bin, err)
-		}
-		t.Skipf("%s not installed", bin)
-	}
-	return p
-}
-
 func unboundRR(t *testing.T, s string) dns.RR {
 	t.Helper()
 	rr, err := dns.NewRR(s)
@@ -332,61 +319,6 @@ func unboundExec(t *testing.T, tmpl *template.Template, data any) string {
 		t.Fatal(err)
 	}
 	return b.String()
-}
-
-// unboundFreePort returns a port free on 127.0.0.1 for both UDP and TCP.
-func unboundFreePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = ln.Close()
-		if err == nil {
-			_ = pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port on 127.0.0.1")
-	return 0
-}
-
-// unboundProcess starts a server in dir and returns a function that stops
-// it (SIGTERM, then SIGKILL if it lingers), also called when the test ends.
-func unboundProcess(t *testing.T, bin string, args []string, dir string) (stop func()) {
-	t.Helper()
-	stderr, err := os.OpenFile(filepath.Join(dir, "stderr.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := osexec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = stderr.Close()
-	}
-	t.Cleanup(stop)
-	return stop
 }
 
 func unboundQuery(addr, name string, qtype uint16, cd bool) (*dns.Msg, error) {
@@ -436,14 +368,7 @@ func unboundLogs(t *testing.T, dir string, files ...string) {
 	t.Helper()
 	for _, f := range files {
 		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil && len(b) > 0 {
-			t.Logf("%s:\n%s", filepath.Join(filepath.Base(dir), f), unboundTail(string(b), 4000))
+			t.Logf("%s:\n%s", filepath.Join(filepath.Base(dir), f), testproc.Tail(string(b), 4000))
 		}
 	}
-}
-
-func unboundTail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
