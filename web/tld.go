@@ -44,9 +44,19 @@ func (s *Server) apiApex(r *http.Request) (any, error) {
 	return a, err
 }
 
+// TLDsPage is the data of the root zone page.
+type TLDsPage struct {
+	List[steward.TLD]
+	Published *Published
+}
+
 func (s *Server) tldsPage(r *http.Request, id *identity, p *page) (string, error) {
 	l, err := s.tldList(r)
-	p.Title, p.Nav, p.Data = "Root zone", "tlds", l
+	d := TLDsPage{List: l}
+	if s.cfg.Published != nil {
+		d.Published = s.cfg.Published()
+	}
+	p.Title, p.Nav, p.Data = "Root zone", "tlds", d
 	return "tlds", err
 }
 
