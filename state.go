@@ -125,8 +125,11 @@ func ScanAll(ctx context.Context, r StateReader, prefix string) ([]KV, error) {
 // MemState is an in-memory StateWriter, used by audit to rebuild the state
 // from the ledger and by tests. It is safe for concurrent use.
 type MemState struct {
-	mu sync.RWMutex
-	m  map[string][]byte
+	mu     sync.RWMutex
+	m      map[string][]byte
+	keys   []string // sorted keys, valid unless dirty
+	dirty  bool
+	sortMu sync.Mutex
 }
 
 // NewMemState returns an empty state.
@@ -143,24 +146,42 @@ func (s *MemState) Get(_ context.Context, key string) ([]byte, error) {
 	return v, nil
 }
 
-// Scan implements StateReader. It sorts on every call: fine for audit and
-// tests, not for serving.
+// sorted returns the keys in order, sorting them again only after keys
+// were added or removed. The caller holds s.mu for reading.
+func (s *MemState) sorted() []string {
+	s.sortMu.Lock()
+	defer s.sortMu.Unlock()
+	if s.dirty || len(s.keys) != len(s.m) {
+		s.keys = s.keys[:0]
+		for k := range s.m {
+			s.keys = append(s.keys, k)
+		}
+		sort.Strings(s.keys)
+		s.dirty = false
+	}
+	return s.keys
+}
+
+// Scan implements StateReader.
 func (s *MemState) Scan(_ context.Context, prefix, after string, limit int) ([]KV, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var keys []string
-	for k := range s.m {
-		if strings.HasPrefix(k, prefix) && k > after {
-			keys = append(keys, k)
+	keys := s.sorted()
+	lo := prefix
+	if after > lo {
+		lo = after
+	}
+	i := sort.SearchStrings(keys, lo)
+	var out []KV
+	for ; i < len(keys) && (limit <= 0 || len(out) < limit); i++ {
+		k := keys[i]
+		if !strings.HasPrefix(k, prefix) {
+			break
 		}
-	}
-	sort.Strings(keys)
-	if limit > 0 && len(keys) > limit {
-		keys = keys[:limit]
-	}
-	out := make([]KV, len(keys))
-	for i, k := range keys {
-		out[i] = KV{Key: k, Value: s.m[k]}
+		if k == after {
+			continue
+		}
+		out = append(out, KV{Key: k, Value: s.m[k]})
 	}
 	return out, nil
 }
@@ -172,6 +193,9 @@ func (s *MemState) Put(_ context.Context, key string, value []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok {
+		s.dirty = true
+	}
 	s.m[key] = append([]byte(nil), value...)
 	return nil
 }
@@ -180,6 +204,9 @@ func (s *MemState) Put(_ context.Context, key string, value []byte) error {
 func (s *MemState) Delete(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.m[key]; ok {
+		s.dirty = true
+	}
 	delete(s.m, key)
 	return nil
 }
