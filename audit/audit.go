@@ -126,10 +126,28 @@ func Audit(ctx context.Context, src Source, opt Options) (*Report, error) {
 		}
 	}
 
-	// 3. Entries, replayed; tiles recomputed and compared.
+	// 3. Entries, replayed; tiles recomputed and compared. Each full
+	// level-0 tile is compared as soon as its 256 entries are hashed, and
+	// their lower hashes are then dropped: memory grows with the number of
+	// entries divided by 255, not with the entries.
 	st := steward.NewMemState()
-	hashes := &memHashes{}
+	hashes := memHashes{}
 	read := tlog.HashReaderFunc(hashes.ReadHashes)
+	compare := func(t tlog.Tile) error {
+		want, err := tlog.ReadTileData(t, read)
+		if err != nil {
+			return err
+		}
+		got, err := src.Tile(ctx, t)
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", ledger.TilePath(t), err)
+		}
+		if !bytes.Equal(got, want) {
+			return fail("%s differs from the hashes of the entries%s", ledger.TilePath(t), firstDiff(t, got, want))
+		}
+		rep.Tiles++
+		return nil
+	}
 	for start := int64(0); start < cp.Size; start += 1 << ledger.TileHeight {
 		w := int(min(cp.Size-start, 1<<ledger.TileHeight))
 		bt := tlog.Tile{H: ledger.TileHeight, L: -1, N: start >> ledger.TileHeight, W: w}
@@ -150,7 +168,10 @@ func Audit(ctx context.Context, src Source, opt Options) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			hashes.h = append(hashes.h, hs...)
+			base := tlog.StoredHashIndex(0, n)
+			for j, h := range hs {
+				hashes[base+int64(j)] = h
+			}
 			e, err := steward.DecodeEvent(data)
 			if err != nil {
 				return nil, fail("entry %d: %v", n, err)
@@ -162,24 +183,24 @@ func Audit(ctx context.Context, src Source, opt Options) (*Report, error) {
 				return nil, fail("entry %d does not replay: %v", n, err)
 			}
 		}
+		if w == 1<<ledger.TileHeight {
+			if err := compare(tlog.Tile{H: ledger.TileHeight, L: 0, N: bt.N, W: w}); err != nil {
+				return nil, err
+			}
+			hashes.dropBelowTile(bt.N)
+		}
 	}
 	root, err := tlog.TreeHash(cp.Size, read)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tlog.NewTiles(ledger.TileHeight, 0, cp.Size) {
-		want, err := tlog.ReadTileData(t, read)
-		if err != nil {
+		if t.L == 0 && t.W == 1<<ledger.TileHeight {
+			continue // compared above
+		}
+		if err := compare(t); err != nil {
 			return nil, err
 		}
-		got, err := src.Tile(ctx, t)
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", ledger.TilePath(t), err)
-		}
-		if !bytes.Equal(got, want) {
-			return nil, fail("%s differs from the hashes of the entries%s", ledger.TilePath(t), firstDiff(t, got, want))
-		}
-		rep.Tiles++
 	}
 	if root != cp.Root {
 		return nil, fail("the entries hash to root %s, but the checkpoint of size %d says %s: the log was rewritten", root, cp.Size, cp.Root)
@@ -304,18 +325,31 @@ func firstDiff(t tlog.Tile, got, want []byte) string {
 	return ""
 }
 
-// memHashes holds every stored hash of the tree being rebuilt, by index.
-type memHashes struct{ h []tlog.Hash }
+// memHashes holds the stored hashes of the tree being rebuilt, by index:
+// those of levels 8 and above, and the lower ones of the tile being built.
+type memHashes map[int64]tlog.Hash
 
-func (m *memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(idx))
 	for i, x := range idx {
-		if x < 0 || x >= int64(len(m.h)) {
+		h, ok := m[x]
+		if !ok {
 			return nil, errors.New("hash not yet computed")
 		}
-		out[i] = m.h[x]
+		out[i] = h
 	}
 	return out, nil
+}
+
+// dropBelowTile forgets the hashes of levels 0 to 7 under the level-0 tile
+// n, once its level-8 hash is stored and the tile compared.
+func (m memHashes) dropBelowTile(n int64) {
+	for l := 0; l < ledger.TileHeight; l++ {
+		lo, hi := n<<(ledger.TileHeight-l), (n+1)<<(ledger.TileHeight-l)
+		for k := lo; k < hi; k++ {
+			delete(m, tlog.StoredHashIndex(l, k))
+		}
+	}
 }
 
 // tileReader adapts a Source to tlog.TileReader, which checks every tile it

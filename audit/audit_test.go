@@ -242,3 +242,12 @@ func TestDishonestLogs(t *testing.T) {
 		mustFail(t, err, "not the pinned key")
 	})
 }
+
+// TestTamperedFullTile alters an entry under a full tile after its hashes
+// were stored: the audit names the entry.
+func TestTamperedFullTile(t *testing.T) {
+	l := honest(t)
+	l.entries[10] = []byte(strings.Replace(string(l.entries[10]), `"region":"europe"`, `"region":"africa"`, 1))
+	_, err := audit.Audit(context.Background(), l, audit.Options{})
+	mustFail(t, err, "tile/0/000 differs from the hashes of the entries at the hash of entry 10")
+}
