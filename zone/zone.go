@@ -7,7 +7,6 @@
 package zone
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -201,6 +200,3 @@ func (z *Zone) Records() []dns.RR {
 
 // SOA returns the zone's SOA record.
 func (z *Zone) SOA() *dns.SOA { return z.sets[z.Origin][dns.TypeSOA][0].(*dns.SOA) }
-
-// ErrNotInZone is returned for names outside the zone.
-var ErrNotInZone = errors.New("name is not in the zone")
