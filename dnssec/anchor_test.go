@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-const (
-	rootAnchorsFile = "../../shared/data/root-zone/root-anchors.xml"
-	rootZoneForKSK  = "../../shared/data/root-zone/root.zone.2023051100"
+var (
+	rootAnchorsFile = testdata.Shared("root-zone", "root-anchors.xml")
+	rootZoneForKSK  = testdata.RootZoneFile
 )
 
 func anchorDate(s string) time.Time {
@@ -398,12 +399,9 @@ func FuzzParseTrustAnchorXML(f *testing.F) {
 	})
 }
 
-// skipWithoutData skips a test whose real-world data (../shared/data) is
-// missing, except under CI, where the data is always there.
+// skipWithoutData skips a test whose shared data is missing, except
+// under CI.
 func skipWithoutData(t testing.TB, err error) {
 	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("shared test data missing: %v", err)
-	}
-	t.Skipf("shared test data missing: %v", err)
+	testdata.Missing(t, err)
 }

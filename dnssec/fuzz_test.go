@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"os"
+	"steward/internal/testdata"
 	"strings"
 	"sync"
 	"testing"
@@ -103,7 +104,7 @@ func FuzzSign(f *testing.F) {
 // and Digest must never panic.
 func FuzzVerify(f *testing.F) {
 	fuzzSeeds(f)
-	signed, err := Sign(".", readZone(f, "testdata/root-like.zone", "."), fuzzKeys(), DefaultPolicy, testNow)
+	signed, err := Sign(".", testdata.ReadZone(f, "testdata/root-like.zone", "."), fuzzKeys(), DefaultPolicy, testNow)
 	if err != nil {
 		f.Fatal(err)
 	}

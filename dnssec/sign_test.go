@@ -8,8 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"steward/internal/testdata"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +19,6 @@ import (
 )
 
 // The real root zone, signed by Verisign, shared by the steward tests.
-const rootZoneFile = "../../shared/data/root-zone/root.zone.2023051100"
 
 // testNow is the signing time of the tests that do not hand the zone to an
 // outside validator (those use the real clock, which the validators read).
@@ -57,45 +56,10 @@ func keyPair(t testing.TB, alg uint8) SigningKeys {
 	return SigningKeys{KSKs: []*Key{newKey(t, alg, true)}, ZSKs: []*Key{newKey(t, alg, false)}}
 }
 
-// readZone parses a zone file.
-func readZone(t testing.TB, path, origin string) []dns.RR {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zp := dns.NewZoneParser(f, origin, path)
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rrs
-}
-
-var (
-	rootOnce sync.Once
-	rootRRs  []dns.RR
-	rootErr  error
-)
-
 // rootZone returns the records of the real root zone, DNSSEC records and all.
 func rootZone(t testing.TB) []dns.RR {
 	t.Helper()
-	rootOnce.Do(func() {
-		if _, err := os.Stat(rootZoneFile); err != nil {
-			rootErr = err
-			return
-		}
-		rootRRs = readZone(t, rootZoneFile, ".")
-	})
-	if rootErr != nil {
-		skipWithoutData(t, rootErr)
-	}
-	return rootRRs
+	return testdata.RootZone(t)
 }
 
 // writeZone writes the zone's records in canonical order, one per line,
@@ -184,7 +148,7 @@ func validate(t *testing.T, z *zone.Zone) {
 // TestSignSmall signs the small root-like zone with each algorithm, and
 // with all three at once, and checks it in process and with the validators.
 func TestSignSmall(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	for _, tc := range []struct {
 		name string
 		algs []uint8
@@ -305,7 +269,7 @@ func zoneText(z *zone.Zone) string {
 // records in the same order; with Ed25519, whose signatures are
 // deterministic, the same bytes. Shuffling the input changes nothing.
 func TestSignDeterministic(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	shuffled := slices.Clone(unsigned)
 	slices.Reverse(shuffled)
 	for _, alg := range []uint8{dns.ECDSAP256SHA256, dns.ED25519} {
@@ -329,7 +293,7 @@ func TestSignDeterministic(t *testing.T) {
 
 // TestSignInputUnchanged: Sign neither modifies its input nor keeps it.
 func TestSignInputUnchanged(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	unsigned = append(unsigned, mustRR(t, "Upper.COM. 172800 IN NS NS1.NIC.COM."))
 	before := make([]string, len(unsigned))
 	for i, rr := range unsigned {
@@ -363,7 +327,7 @@ func mustRR(t testing.TB, s string) dns.RR {
 
 // TestSignCombinedKey: with no ZSKs, the KSK signs everything.
 func TestSignCombinedKey(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	keys := SigningKeys{KSKs: []*Key{newKey(t, dns.ECDSAP256SHA256, true)}}
 	z, err := Sign(".", unsigned, keys, DefaultPolicy, testNow)
 	if err != nil {
@@ -379,7 +343,7 @@ func TestSignCombinedKey(t *testing.T) {
 
 // TestSignPolicy checks the RRSIG times and TTLs against the policy.
 func TestSignPolicy(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	keys := keyPair(t, dns.ED25519)
 	p := DefaultPolicy
 	p.NSECTTL = 3600
@@ -424,7 +388,7 @@ func TestSignPolicy(t *testing.T) {
 // TestSignErrors: input Sign cannot sign correctly is refused with a clear
 // error.
 func TestSignErrors(t *testing.T) {
-	base := readZone(t, "testdata/root-like.zone", ".")
+	base := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	ecdsa := keyPair(t, dns.ECDSAP256SHA256)
 	ed := keyPair(t, dns.ED25519)
 	mismatched := &Key{DNSKEY: ecdsa.ZSKs[0].DNSKEY, Signer: ecdsa.KSKs[0].Signer}
@@ -483,7 +447,7 @@ func TestSignErrors(t *testing.T) {
 
 // TestVerifyDetects: Verify notices what a validator would reject.
 func TestVerifyDetects(t *testing.T) {
-	unsigned := readZone(t, "testdata/root-like.zone", ".")
+	unsigned := testdata.ReadZone(t, "testdata/root-like.zone", ".")
 	keys := keyPair(t, dns.ED25519)
 	z, err := Sign(".", unsigned, keys, DefaultPolicy, testNow)
 	if err != nil {

@@ -3,6 +3,7 @@ package dnssec
 import (
 	"encoding/hex"
 	"errors"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 
@@ -11,12 +12,12 @@ import (
 	"steward/zone"
 )
 
-const vectors = "../../shared/data/dnssec-vectors/"
+var vectors = testdata.Shared("dnssec-vectors") + "/"
 
 // loadZone parses a zone file into a zone version.
 func loadZone(t *testing.T, path, origin string) *zone.Zone {
 	t.Helper()
-	z, err := zone.New(origin, readZone(t, path, origin))
+	z, err := zone.New(origin, testdata.ReadZone(t, path, origin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func zonemdDigest(t *testing.T, z *zone.Zone, alg uint8) string {
 // TestVerifyZONEMDFails: tampering, a wrong serial, or no usable record
 // make VerifyZONEMD fail with the documented errors.
 func TestVerifyZONEMDFails(t *testing.T) {
-	rrs := readZone(t, vectors+"rfc8976-a1-simple.zone", "example.")
+	rrs := testdata.ReadZone(t, vectors+"rfc8976-a1-simple.zone", "example.")
 	edit := func(f func(rr dns.RR) dns.RR) *zone.Zone {
 		var out []dns.RR
 		for _, rr := range rrs {
@@ -140,7 +141,7 @@ func TestVerifyZONEMDFails(t *testing.T) {
 	if err := VerifyZONEMD(same); err != nil {
 		t.Errorf("upper case and escapes: %v", err)
 	}
-	dup := append(readZone(t, vectors+"rfc8976-a1-simple.zone", "example."), mustRR(t, "ns2.example. 3600 IN AAAA 2001:db8::63"))
+	dup := append(testdata.ReadZone(t, vectors+"rfc8976-a1-simple.zone", "example."), mustRR(t, "ns2.example. 3600 IN AAAA 2001:db8::63"))
 	z, err := zone.New("example.", dup)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestVerifyZONEMDFails(t *testing.T) {
 		t.Errorf("duplicate record: %v", err)
 	}
 
-	twice := append(readZone(t, vectors+"rfc8976-a1-simple.zone", "example."), mustRR(t, "example. 86400 IN ZONEMD 2018031900 1 1 "+strings.Repeat("00", 48)))
+	twice := append(testdata.ReadZone(t, vectors+"rfc8976-a1-simple.zone", "example."), mustRR(t, "example. 86400 IN ZONEMD 2018031900 1 1 "+strings.Repeat("00", 48)))
 	if z, err := zone.New("example.", twice); err != nil {
 		t.Fatal(err)
 	} else if err := VerifyZONEMD(z); err == nil || !strings.Contains(err.Error(), "two ZONEMD records") {
@@ -165,7 +166,7 @@ func TestVerifyZONEMDFails(t *testing.T) {
 // (RRSIGs and NSEC included) but not itself and its signature, so it still
 // matches when those change, and not when a signature changes.
 func TestSignedZONEMD(t *testing.T) {
-	z, err := Sign(".", readZone(t, "testdata/root-like.zone", "."), keyPair(t, dns.ED25519), DefaultPolicy, testNow)
+	z, err := Sign(".", testdata.ReadZone(t, "testdata/root-like.zone", "."), keyPair(t, dns.ED25519), DefaultPolicy, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"steward/internal/testdata"
 	"strings"
 	"sync"
 	"testing"
@@ -21,27 +22,11 @@ import (
 	"steward/zone"
 )
 
-// rootZoneFile is the real root zone of 11 May 2023, signed with NSEC.
-var rootZoneFile = filepath.Join("..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
-
-var (
-	rootOnce sync.Once
-	rootRRs  []dns.RR
-	rootErr  error
-)
-
 // rootRecords returns the records of the real root zone, parsed once. The
 // test is skipped when the file is missing, or fails under CI.
 func rootRecords(tb testing.TB) []dns.RR {
 	tb.Helper()
-	rootOnce.Do(func() { rootRRs, rootErr = parseZoneFile(rootZoneFile, ".") })
-	if os.IsNotExist(rootErr) && os.Getenv("CI") == "" {
-		tb.Skipf("root zone not available: %v", rootErr)
-	}
-	if rootErr != nil {
-		tb.Fatal(rootErr)
-	}
-	return rootRRs
+	return testdata.RootZone(tb)
 }
 
 func parseZoneFile(path, origin string) ([]dns.RR, error) {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"math/big"
 	"os"
-	"path/filepath"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 
@@ -16,7 +16,7 @@ import (
 
 func vector(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "data", "c2sp-vectors", name))
+	b, err := os.ReadFile(testdata.Shared("c2sp-vectors", name))
 	if err != nil {
 		t.Fatalf("signed-note vectors: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"steward/internal/testdata"
 	"steward/internal/testproc"
 	"strconv"
 	"testing"
@@ -111,7 +112,7 @@ func (f *fixture) ledgerSize(t *testing.T) int64 {
 
 func realRoot(t *testing.T) *steward.RootZoneImport {
 	t.Helper()
-	file, err := os.Open("../../shared/data/root-zone/root.zone.2023051100")
+	file, err := os.Open(testdata.RootZoneFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package rootzone
 import (
 	"context"
 	"os"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 	"steward"
 )
 
-const rootZoneFile = "../../shared/data/root-zone/root.zone.2023051100"
+var rootZoneFile = testdata.RootZoneFile
 
 func parseFile(t *testing.T) (*steward.RootZoneImport, *Stats) {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 	"time"
@@ -208,7 +209,7 @@ func parseProof(t *testing.T, hs []string) []tlog.Hash {
 
 func TestImportRootZone(t *testing.T) {
 	dir := freshDemo(t)
-	rootZone := filepath.Join("..", "..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
+	rootZone := testdata.RootZoneFile
 	out := mustRun(t, "import", "rootzone", "--data", dir, rootZone)
 	if !strings.Contains(out, "1479 TLDs added") {
 		t.Fatalf("first import:\n%s", out)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"steward/internal/testdata"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ const tsigSecret = "c3Rld2FyZCB0cmFuc2ZlciBrZXkgZm9yIHRlc3Rz"
 // the signed answers over DNS and the published files over HTTP.
 func TestServeDNS(t *testing.T) {
 	dir := freshDemo(t)
-	rootZone := filepath.Join("..", "..", "..", "shared", "data", "root-zone", "root.zone.2023051100")
+	rootZone := testdata.RootZoneFile
 	mustRun(t, "import", "rootzone", "--data", dir, rootZone)
 
 	srv := serveInProcess(t, "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--tsig", "xfr-key:"+tsigSecret)
