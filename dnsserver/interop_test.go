@@ -45,33 +45,17 @@ type interopConfig struct {
 	Primary netip.AddrPort
 	Key     TSIGKey
 	KeyAlg  string // without the trailing dot
+	// NSDServer is the common server: clause for NSD.
+	NSDServer string
 }
 
 var nsdSecondary = secondary{
 	name:   "NSD",
 	binary: "nsd",
-	config: template.Must(template.New("nsd.conf").Parse(`
-server:
-	ip-address: 127.0.0.1@{{.Port}}
-	do-ip6: no
-	username: ""
-	chroot: ""
-	zonesdir: "{{.Dir}}"
-	database: ""
-	pidfile: "{{.Dir}}/nsd.pid"
-	xfrdfile: "{{.Dir}}/xfrd.state"
-	zonelistfile: "{{.Dir}}/zone.list"
-	xfrdir: "{{.Dir}}"
-	cookie-secret-file: "{{.Dir}}/cookiesecrets.txt"
-	logfile: "{{.Dir}}/nsd.log"
-	verbosity: 2
-	server-count: 1
-	hide-version: yes
+	config: template.Must(template.New("nsd.conf").Parse(`{{.NSDServer}}	hide-version: yes
 	hide-identity: yes
 	minimal-responses: yes
-	rrl-ratelimit: 0
 	xfrd-reload-timeout: 0
-	zonefiles-write: 0
 remote-control:
 	control-enable: no
 key:
@@ -180,7 +164,7 @@ func runInterop(t *testing.T, sec secondary) {
 
 	dir := t.TempDir()
 	cfg := interopConfig{Dir: dir, Port: port, Primary: netip.MustParseAddrPort(addr), Key: key,
-		KeyAlg: strings.TrimSuffix(key.Algorithm, ".")}
+		KeyAlg: strings.TrimSuffix(key.Algorithm, "."), NSDServer: testproc.NSDServer(dir, port)}
 	var conf strings.Builder
 	if err := sec.config.Execute(&conf, cfg); err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func TestUnboundValidates(t *testing.T) {
 	}
 	unboundWrite(t, filepath.Join(nsdDir, "test.zone"), zf.String())
 	nsdPort := testproc.FreePort(t)
-	unboundWrite(t, filepath.Join(nsdDir, "nsd.conf"), unboundExec(t, unboundNSDConf, map[string]any{"Dir": nsdDir, "Port": nsdPort}))
+	unboundWrite(t, filepath.Join(nsdDir, "nsd.conf"), unboundExec(t, unboundNSDConf, map[string]any{"Server": testproc.NSDServer(nsdDir, nsdPort)}))
 	testproc.Start(t, nsdBin, []string{"-d", "-c", filepath.Join(nsdDir, "nsd.conf")}, nsdDir)
 	nsdAddr := fmt.Sprintf("127.0.0.1:%d", nsdPort)
 	if _, err := unboundPoll(nsdAddr, "test.", dns.TypeSOA, 10*time.Second, func(r *dns.Msg) bool {
@@ -227,25 +227,7 @@ func TestUnboundValidates(t *testing.T) {
 		secureAt.Sub(start).Seconds(), published.Sub(secureAt).Seconds(), time.Since(start).Seconds())
 }
 
-var unboundNSDConf = template.Must(template.New("nsd.conf").Parse(`
-server:
-	ip-address: 127.0.0.1@{{.Port}}
-	do-ip6: no
-	username: ""
-	chroot: ""
-	zonesdir: "{{.Dir}}"
-	database: ""
-	pidfile: "{{.Dir}}/nsd.pid"
-	xfrdfile: "{{.Dir}}/xfrd.state"
-	zonelistfile: "{{.Dir}}/zone.list"
-	xfrdir: "{{.Dir}}"
-	cookie-secret-file: "{{.Dir}}/cookiesecrets.txt"
-	logfile: "{{.Dir}}/nsd.log"
-	verbosity: 2
-	server-count: 1
-	rrl-ratelimit: 0
-	zonefiles-write: 0
-remote-control:
+var unboundNSDConf = template.Must(template.New("nsd.conf").Parse(`{{.Server}}remote-control:
 	control-enable: no
 zone:
 	name: "test."

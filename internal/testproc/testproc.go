@@ -98,3 +98,28 @@ func Tail(s string, n int) string {
 	}
 	return s
 }
+
+// NSDServer returns the server: clause of an nsd.conf for a test: NSD on
+// 127.0.0.1 at port, running as the current user without chroot, every
+// file in dir, rate limiting off. Callers append options of their own to
+// the clause, then their other clauses.
+func NSDServer(dir string, port int) string {
+	return fmt.Sprintf(`server:
+	ip-address: 127.0.0.1@%[2]d
+	do-ip6: no
+	username: ""
+	chroot: ""
+	zonesdir: "%[1]s"
+	database: ""
+	pidfile: "%[1]s/nsd.pid"
+	xfrdfile: "%[1]s/xfrd.state"
+	zonelistfile: "%[1]s/zone.list"
+	xfrdir: "%[1]s"
+	cookie-secret-file: "%[1]s/cookiesecrets.txt"
+	logfile: "%[1]s/nsd.log"
+	verbosity: 2
+	server-count: 1
+	rrl-ratelimit: 0
+	zonefiles-write: 0
+`, dir, port)
+}
