@@ -11,12 +11,12 @@ import (
 // openStore opens a store on a new database of the test server.
 func openStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	return openDSN(t, storetest.PostgresDSN(t), "node")
+	return openDSN(t, storetest.PostgresDSN(t), "node", false)
 }
 
-// openDSN opens a store on the database at dsn as the named node, closing
-// it when t ends.
-func openDSN(t *testing.T, dsn, node string) *sqlstore.Store {
+// openDSN opens a store on the database at dsn as the named node (or
+// read-only, without a signer), closing it when t ends.
+func openDSN(t *testing.T, dsn, node string, readOnly bool) *sqlstore.Store {
 	t.Helper()
 	db, err := postgres.Open(dsn)
 	if err != nil {
@@ -24,6 +24,9 @@ func openDSN(t *testing.T, dsn, node string) *sqlstore.Store {
 	}
 	cfg := storetest.Config(t)
 	cfg.Node = node
+	if readOnly {
+		cfg.ReadOnly, cfg.Signer = true, nil
+	}
 	s, err := sqlstore.Open(t.Context(), db, db, postgres.Dialect{}, cfg)
 	if err != nil {
 		db.Close()
@@ -44,7 +47,7 @@ func TestConformance(t *testing.T) {
 func TestCluster(t *testing.T) {
 	storetest.RunShared(t, func(t *testing.T) (a, b *sqlstore.Store) {
 		dsn := storetest.PostgresDSN(t)
-		return openDSN(t, dsn, "a"), openDSN(t, dsn, "b")
+		return openDSN(t, dsn, "a", false), openDSN(t, dsn, "b", false)
 	})
 }
 
@@ -52,25 +55,7 @@ func TestReopen(t *testing.T) {
 	storetest.RunReopen(t, func(t *testing.T) func(readOnly bool) *sqlstore.Store {
 		dsn := storetest.PostgresDSN(t)
 		return func(readOnly bool) *sqlstore.Store {
-			if !readOnly {
-				return openDSN(t, dsn, "node")
-			}
-			db, err := postgres.Open(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := storetest.Config(t)
-			cfg.ReadOnly, cfg.Signer = true, nil
-			s, err := sqlstore.Open(t.Context(), db, db, postgres.Dialect{}, cfg)
-			if err != nil {
-				db.Close()
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				s.Close()
-				db.Close()
-			})
-			return s
+			return openDSN(t, dsn, "node", readOnly)
 		}
 	})
 }
