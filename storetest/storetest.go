@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"Tiles", testTiles},
 		{"OutOfRange", testOutOfRange},
 		{"Sessions", testSessions},
+		{"Numbers", testNumbers},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
