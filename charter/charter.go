@@ -42,6 +42,7 @@ type Charter struct {
 	Roles     Roles
 	Petitions []Petition
 	Forum     ForumConfig
+	RDAP      RDAP   // what RDAP publishes of people (rdap.go)
 	Hash      string // lowercase hex SHA-256 of the file's bytes
 }
 

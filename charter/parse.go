@@ -421,7 +421,7 @@ func (p *parser) idList(n *yaml.Node, path, what string, special ...string) ([]s
 // The charter's top-level fields, in the order of the manual.
 var topFields = []string{
 	"charter", "name", "summary", "regions", "stakeholder_groups", "bodies", "windows",
-	"decisions", "appeals", "amendment", "roles", "petitions", "forum",
+	"decisions", "appeals", "amendment", "roles", "petitions", "forum", "rdap",
 }
 
 // Identifiers that may not be used as body ids, because they have a special
@@ -494,6 +494,9 @@ func (p *parser) charter(doc *yaml.Node) *Charter {
 	}
 	if n := o.need("forum"); n != nil {
 		p.forum(c, n)
+	}
+	if n := o.get("rdap"); n != nil {
+		p.rdap(c, n)
 	}
 	return c
 }

@@ -23,6 +23,7 @@ import (
 
 	"steward"
 	"steward/ledger"
+	"steward/rdap"
 )
 
 // Store is what the web needs of a store.
@@ -60,6 +61,9 @@ type Config struct {
 	// Published returns the published root zone's files, or nil before
 	// there is one. Nil serves none.
 	Published func() *Published
+	// RDAP keeps the snapshot RDAP answers from current (serve runs it);
+	// nil makes the server follow the ledger itself on each RDAP request.
+	RDAP *rdap.Follower
 }
 
 // Server serves steward over HTTP.
@@ -72,6 +76,7 @@ type Server struct {
 	ln      net.Listener
 	limiter *limiter
 	metrics *httpMetrics
+	rdapOwn *rdap.Follower
 }
 
 // New builds a Server; it does no I/O.
@@ -207,6 +212,8 @@ func (s *Server) routes() {
 	if g := s.cfg.Gatherer; g != nil {
 		m.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
+
+	s.rdapRoutes(m)
 
 	// The web UI.
 	s.uiRoutes()

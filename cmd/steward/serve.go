@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"steward/rdap"
 	"steward/sqlstore"
 	"steward/web"
 )
@@ -88,10 +89,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if addr == "" {
 		addr = defaultHTTP
 	}
+	follower := rdap.NewFollower(rdap.FollowerConfig{Source: in.store, Clock: m.Clock, Logger: log})
+	go follower.Run(ctx)
 	srv := web.New(web.Config{
 		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
 		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,
-		Published: pub.published,
+		Published: pub.published, RDAP: follower,
 	})
 	if err := srv.Open(addr); err != nil {
 		return err

@@ -1,0 +1,206 @@
+package rdap
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"steward"
+	"steward/ledger"
+)
+
+// Source is what a Follower reads: the ledger.
+type Source interface {
+	// Head returns the number of entries in the ledger.
+	Head(ctx context.Context) (int64, ledger.Digest, error)
+	// Entries returns the encoded entries start to end-1.
+	Entries(ctx context.Context, start, end int64) ([][]byte, error)
+}
+
+// Follower keeps an RDAP snapshot current with the ledger. It replays every
+// new ledger entry into its own copy of the state, as steward audit does,
+// noting which entry created and which last changed each record, and
+// rebuilds only the parts of the snapshot whose records changed. It never
+// writes to the store.
+//
+// A Follower is safe for concurrent use: Current never blocks, and Update
+// calls are serialized.
+type Follower struct {
+	src      Source
+	clock    steward.Clock
+	log      *slog.Logger
+	interval time.Duration
+
+	mu    sync.Mutex // serializes Update; guards the fields below
+	state *steward.MemState
+	meta  map[string]*Events // tracked state key → its events
+	head  int64
+	last  Stamp
+	m     *model
+
+	cur atomic.Pointer[Snapshot]
+}
+
+// FollowerConfig configures a Follower.
+type FollowerConfig struct {
+	Source   Source
+	Clock    steward.Clock
+	Logger   *slog.Logger
+	Interval time.Duration // how often Run looks for new entries; default 250ms
+}
+
+// NewFollower returns a Follower that has read nothing yet; it does no I/O.
+func NewFollower(cfg FollowerConfig) *Follower {
+	if cfg.Clock == nil {
+		cfg.Clock = steward.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = 250 * time.Millisecond
+	}
+	return &Follower{
+		src: cfg.Source, clock: cfg.Clock, log: cfg.Logger.With("component", "rdap"), interval: cfg.Interval,
+		state: steward.NewMemState(), meta: map[string]*Events{}, m: newModel(),
+	}
+}
+
+// Current returns the latest snapshot, or nil before the first Update.
+func (f *Follower) Current() *Snapshot { return f.cur.Load() }
+
+// Run updates the snapshot every interval until ctx ends.
+func (f *Follower) Run(ctx context.Context) {
+	t := time.NewTicker(f.interval)
+	defer t.Stop()
+	for {
+		if _, err := f.Update(ctx); err != nil && ctx.Err() == nil {
+			f.log.Error("rdap update", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// batch is how many ledger entries Update reads at a time.
+const batch = 2000
+
+// Update reads the entries appended since the last update and returns the
+// snapshot that reflects them; the same snapshot as before if there were
+// none.
+func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	head, _, err := f.src.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cur := f.cur.Load(); cur != nil && head == f.head {
+		return cur, nil
+	}
+	changed := map[string]bool{}
+	tr := &tracker{MemState: f.state, meta: f.meta, changed: changed}
+	for f.head < head {
+		end := min(head, f.head+batch)
+		entries, err := f.src.Entries(ctx, f.head, end)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range entries {
+			e, err := steward.DecodeEvent(b)
+			if err != nil {
+				return nil, err
+			}
+			tr.stamp = Stamp{Seq: e.Seq, Time: e.Time, Actor: e.Actor}
+			if err := steward.Apply(ctx, tr, e); err != nil {
+				return nil, err
+			}
+			f.last = tr.stamp
+		}
+		f.head = end
+	}
+	return f.rebuild(ctx, changed)
+}
+
+// rebuild applies the changed records to the model and publishes a new
+// snapshot.
+func (f *Follower) rebuild(ctx context.Context, changed map[string]bool) (*Snapshot, error) {
+	keys := make([]string, 0, len(changed))
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var dirty dirtySet
+	for _, k := range keys {
+		v, err := f.state.Get(ctx, k)
+		if err != nil {
+			v = nil
+		}
+		ev := Events{}
+		if m := f.meta[k]; m != nil {
+			ev = *m
+		}
+		if err := f.m.project(ctx, f.state, k, v, ev, &dirty); err != nil {
+			return nil, err
+		}
+	}
+	s := f.m.snapshot(f.cur.Load(), dirty)
+	s.Head, s.Updated, s.Built = f.head, f.last, f.clock.Now()
+	f.cur.Store(s)
+	return s, nil
+}
+
+// tracked reports whether RDAP follows the state record at key.
+func tracked(key string) bool {
+	for _, p := range projections {
+		if strings.HasPrefix(key, p.prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// tracker applies events to the follower's state and notes, for each
+// record RDAP follows, the entries that created and last changed it.
+type tracker struct {
+	*steward.MemState
+	meta    map[string]*Events
+	changed map[string]bool
+	stamp   Stamp
+}
+
+func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
+	if !tracked(key) {
+		return t.MemState.Put(ctx, key, value)
+	}
+	old, err := t.MemState.Get(ctx, key)
+	if err == nil && bytes.Equal(old, value) {
+		return nil
+	}
+	if err := t.MemState.Put(ctx, key, value); err != nil {
+		return err
+	}
+	if m := t.meta[key]; m != nil {
+		m.Changed = t.stamp
+	} else {
+		t.meta[key] = &Events{Registered: t.stamp, Changed: t.stamp}
+	}
+	t.changed[key] = true
+	return nil
+}
+
+func (t *tracker) Delete(ctx context.Context, key string) error {
+	if tracked(key) {
+		delete(t.meta, key)
+		t.changed[key] = true
+	}
+	return t.MemState.Delete(ctx, key)
+}
