@@ -56,6 +56,7 @@ Commands:
   charter presets   list the preset charters
   charter show      print a preset charter
   import rootzone   load a root zone file's delegations into the registry
+  check delegation  run the technical checks of a delegation against its name servers
   log key           print the log's verifier key
   audit             verify an instance from its public log
   version           print the version
@@ -83,6 +84,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.audit(ctx, rest)
 	case "import":
 		return m.importCmd(ctx, rest)
+	case "check":
+		return m.checkCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "steward", version())
 		return nil
