@@ -130,6 +130,9 @@ func PublishZone(actor string, force bool) Command {
 			return nil, err
 		}
 		p.Entry, p.Time = e.Seq, e.Time
+		if err := markPublished(ctx, tx, p); err != nil {
+			return nil, err
+		}
 		zc.Publication, zc.Changed = p, true
 		return zc, nil
 	}

@@ -44,12 +44,22 @@ func init() {
 			return err
 		}
 		g.Granted, g.By = e.Time, e.Actor
+		if g.Role == RoleResourceContact {
+			if err := w.Put(ctx, contactKey(g.Scope, g.Participant), []byte("{}")); err != nil {
+				return err
+			}
+		}
 		return PutJSON(ctx, w, grantKey(g.Participant, g.Role, g.Scope), g)
 	}))
 	register("role.revoked", applyJSON(func(ctx context.Context, w StateWriter, e *Event, g *Grant) error {
 		k := grantKey(g.Participant, g.Role, g.Scope)
 		if _, err := w.Get(ctx, k); err != nil {
 			return err
+		}
+		if g.Role == RoleResourceContact {
+			if err := w.Delete(ctx, contactKey(g.Scope, g.Participant)); err != nil {
+				return err
+			}
 		}
 		return w.Delete(ctx, k)
 	}))

@@ -42,8 +42,9 @@ type Charter struct {
 	Roles     Roles
 	Petitions []Petition
 	Forum     ForumConfig
-	RDAP      RDAP   // what RDAP publishes of people (rdap.go)
-	Hash      string // lowercase hex SHA-256 of the file's bytes
+	RDAP      RDAP     // what RDAP publishes of people (rdap.go)
+	Requests  Requests // change request rules; DefaultRequests if the file has none
+	Hash      string   // lowercase hex SHA-256 of the file's bytes
 }
 
 // Group is a stakeholder group, such as the WGIG's governments, private

@@ -322,6 +322,17 @@ var badCases = []struct {
 		want:  []wantErr{{2, "name", "must be a text value, not a mapping"}},
 	},
 	{
+		name:  "bad request rules",
+		edits: []edit{{"forum: {body: forum}\n", "forum: {body: forum}\nrequests: {confirmation: some, ds_algorithms: [13, 300, 13], hold_window: 0d, allow_loopback: maybe}\n"}},
+		want: []wantErr{
+			{39, "requests.confirmation", `unknown confirmation rule "some"`},
+			{39, "requests.ds_algorithms[1]", "must be between 1 and 255"},
+			{39, "requests.ds_algorithms[2]", "algorithm 13 is listed twice"},
+			{39, "requests.hold_window", "must be longer than zero"},
+			{39, "requests.allow_loopback", `must be true or false, not "maybe"`},
+		},
+	},
+	{
 		name:  "petition support beyond the seats",
 		edits: []edit{{"forum: {body: forum}\n", "forum: {body: forum}\npetitions:\n  - {power: recall, petitioners: [council], support_min: 3, objection_max: 1,\n     windows: {petition: 21d, support: 7d, forum: 14d, decision: 21d}}\n"}},
 		want:  []wantErr{{40, "petitions[0].support_min", "needs 3 supporters, but the petitioning bodies have only 2 voting seats"}},
@@ -401,9 +412,10 @@ func TestParseBase(t *testing.T) {
 			Approval:  []string{"council"},
 			Windows:   Windows{Comment: days(14), Objection: days(7), Vote: days(14), AdviceAnswer: days(30)},
 		},
-		Roles: Roles{Moderators: OperatorRole, Operator: "ops"},
-		Forum: ForumConfig{Body: "forum"},
-		Hash:  "", // checked below
+		Roles:    Roles{Moderators: OperatorRole, Operator: "ops"},
+		Forum:    ForumConfig{Body: "forum"},
+		Requests: DefaultRequests(),
+		Hash:     "", // checked below
 	}
 	if len(c.Hash) != 64 {
 		t.Errorf("Hash = %q, want 64 hex digits", c.Hash)
