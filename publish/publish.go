@@ -79,6 +79,8 @@ type Publisher struct {
 	// the next full step is due even if the ledger does not grow.
 	lastHead int64
 	nextFull time.Time
+
+	wake chan struct{} // Kick's signal to Run
 }
 
 // New makes a publisher for the root zone from the keys in the store.
@@ -96,13 +98,22 @@ func New(cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Publisher{cfg: cfg, log: cfg.Logger.With("component", "publish"), sched: sched, signer: dnssec.NewSigner(".", cfg.Signing)}, nil
+	return &Publisher{cfg: cfg, log: cfg.Logger.With("component", "publish"), sched: sched, signer: dnssec.NewSigner(".", cfg.Signing), wake: make(chan struct{}, 1)}, nil
 }
 
 // Current returns the latest artifacts, or nil before the first.
 func (p *Publisher) Current() *Artifacts { return p.current.Load() }
 
-// Run publishes every interval until ctx ends.
+// Kick asks Run to publish now rather than at its next interval: the
+// registry changed. It never blocks.
+func (p *Publisher) Kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run publishes every interval, and when kicked, until ctx ends.
 func (p *Publisher) Run(ctx context.Context) {
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
@@ -114,6 +125,7 @@ func (p *Publisher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-p.wake:
 		}
 	}
 }

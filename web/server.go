@@ -64,6 +64,9 @@ type Config struct {
 	// RDAP keeps the snapshot RDAP answers from current (serve runs it);
 	// nil makes the server follow the ledger itself on each RDAP request.
 	RDAP *rdap.Follower
+	// RequestsChanged, if set, is called after every action on a change
+	// request (to wake the workflow runner).
+	RequestsChanged func()
 }
 
 // Server serves steward over HTTP.
@@ -202,6 +205,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/tlds", s.api(s.apiTLDs))
 	m.Handle("GET /api/v1/tlds/{name}", s.api(s.apiTLD))
 	m.Handle("GET /api/v1/zone/apex", s.api(s.apiApex))
+	s.requestRoutes(m)
 	m.Handle("/api/", s.api(s.apiFallback))
 
 	// Operations.

@@ -50,6 +50,19 @@ var funcs = template.FuncMap{
 		}
 		return b.String()
 	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"actionLabel": func(a string) string {
+		return map[string]string{"withdraw": "Why withdraw it (optional)", "appeal": "Grounds of the appeal", "evaluate": "Evaluation of the transfer", "override": "Justification for overriding the failed checks"}[a]
+	},
+	"actionButton": func(a string) string {
+		return map[string]string{"withdraw": "Withdraw the request", "appeal": "Appeal", "evaluate": "Record the evaluation", "override": "Override the checks", "retry": "Run the checks again"}[a]
+	},
 	"inc": func(n int64) int64 { return n + 1 },
 	"dec": func(n int64) int64 { return n - 1 },
 }
@@ -80,6 +93,9 @@ var flashes = map[string]string{
 	"saved":     "Profile saved.",
 	"revoked":   "Token revoked.",
 	"loggedout": "You are logged out.",
+	"submitted": "Your change request is submitted and recorded in the ledger.",
+	"recorded":  "Recorded in the ledger.",
+	"confirmed": "Thank you: your confirmation is recorded in the ledger.",
 }
 
 // page is what every template gets.
@@ -200,6 +216,10 @@ func (s *Server) fillPage(r *http.Request, id *identity, name string, p *page) (
 		return s.registerPage(r, id, p)
 	case "login":
 		return s.loginPage(r, id, p)
+	case "request-new":
+		return s.newRequestPage(r, id, p)
+	case "request":
+		return s.requestPage(r, id, p)
 	case "account":
 		if id == nil {
 			return "", steward.Errorf(steward.EUNAUTHORIZED, "log in first")
