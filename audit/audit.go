@@ -51,6 +51,10 @@ type Options struct {
 	// Seen is the state file's memory of logs already audited; Audit
 	// updates it on success. Nil means no memory.
 	Seen *Seen
+	// Observe, if set, is called with every entry as it is replayed, and
+	// the state just after it: a way to compute over a verified ledger
+	// (steward simulate does). An error stops the audit.
+	Observe func(e *steward.Event, st steward.StateReader) error
 }
 
 // Report describes a successful audit.
@@ -181,6 +185,11 @@ func Audit(ctx context.Context, src Source, opt Options) (*Report, error) {
 			}
 			if err := steward.Apply(ctx, st, e); err != nil {
 				return nil, fail("entry %d does not replay: %v", n, err)
+			}
+			if opt.Observe != nil {
+				if err := opt.Observe(e, st); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if w == 1<<ledger.TileHeight {

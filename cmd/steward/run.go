@@ -59,6 +59,7 @@ Commands:
   check delegation  run the technical checks of a delegation against its name servers
   log key           print the log's verifier key
   audit             verify an instance from its public log
+  simulate          replay an instance's change requests under another charter
   version           print the version
 
 Run 'steward COMMAND -h' for a command's flags.
@@ -82,6 +83,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.logCmd(ctx, rest)
 	case "audit":
 		return m.audit(ctx, rest)
+	case "simulate":
+		return m.simulate(ctx, rest)
 	case "import":
 		return m.importCmd(ctx, rest)
 	case "check":

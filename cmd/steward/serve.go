@@ -27,6 +27,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	tsig := fs.String("tsig", "", "comma-separated NAME:BASE64SECRET TSIG keys (hmac-sha256); if given, transfers need one and NOTIFY is signed with the first")
 	algorithm := fs.Int("dnssec-algorithm", 13, "algorithm of the root zone's first DNSSEC keys: 13 (ECDSA P-256), 15 (Ed25519) or 8 (RSA/SHA-256)")
 	identity := fs.String("dnssec-identity", "", "age identity file unlocking the DNSSEC keys (default DATA/keys/dnssec.identity, created if missing)")
+	smtpAddr := fs.String("smtp", "", "SMTP server (host:port) for e-mail: confirmation links, ballots, outcomes; none if empty")
+	smtpFrom := fs.String("smtp-from", "", "sender address of e-mail (default steward@ the host of --public-url)")
+	smtpUser := fs.String("smtp-user", "", "SMTP user name for PLAIN authentication (password in $STEWARD_SMTP_PASSWORD)")
+	publicURL := fs.String("public-url", "", "the web UI's public URL, for links in e-mail (default the HTTP address)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	pos, err := parse(fs, args)
@@ -91,10 +95,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	follower := rdap.NewFollower(rdap.FollowerConfig{Source: in.store, Clock: m.Clock, Logger: log})
 	go follower.Run(ctx)
+	runner, err := m.startWorkflow(ctx, in, log, pub, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr})
+	if err != nil {
+		return err
+	}
 	srv := web.New(web.Config{
 		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
 		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,
-		Published: pub.published, RDAP: follower,
+		Published: pub.published, RDAP: follower, RequestsChanged: runner.Wake,
 	})
 	if err := srv.Open(addr); err != nil {
 		return err
