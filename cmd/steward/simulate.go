@@ -109,4 +109,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
