@@ -88,15 +88,17 @@ type Network struct {
 	Name     string
 	Type     string // e.g. "ALLOCATED", "ASSIGNED PA"
 	Country  string
-	Parent   string // handle of the enclosing block, or ""
 	Status   []string
 	Entities []EntityRef
 	Remarks  []string
 	// RDAPServer is the base URL of the RDAP service that holds the
 	// network's details, if it is not this one (bootstrap files name it).
 	RDAPServer string
-	Events     Events
-	cache      atomic.Pointer[rendered]
+	// Rank orders networks of the same range: the delegating registry's
+	// record (lower rank) holds the delegated one's.
+	Rank   int
+	Events Events
+	cache  atomic.Pointer[rendered]
 }
 
 // Autnum is a range of AS numbers.
@@ -110,8 +112,9 @@ type Autnum struct {
 	Status   []string
 	Entities []EntityRef
 	Remarks  []string
-	// RDAPServer is as for Network.
+	// RDAPServer and Rank are as for Network.
 	RDAPServer string
+	Rank       int
 	Events     Events
 	cache      atomic.Pointer[rendered]
 }

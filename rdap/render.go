@@ -11,8 +11,9 @@ import (
 )
 
 // Conformance is the rdapConformance of every response: RDAP level 0 (RFC
-// 9083) and redaction (RFC 9537).
-var Conformance = []string{"rdap_level_0", "redacted"}
+// 9083), redaction (RFC 9537) and the cidr0 extension (networks list their
+// prefixes in cidr0_cidrs).
+var Conformance = []string{"rdap_level_0", "redacted", "cidr0"}
 
 // ContentType is the media type of RDAP responses (RFC 7480 §4.2).
 const ContentType = "application/rdap+json"
@@ -129,6 +130,15 @@ type jNetwork struct {
 	Remarks  []jNotice `json:"remarks,omitempty"`
 	Links    []jLink   `json:"links"`
 	Events   []jEvent  `json:"events"`
+	CIDRs    []jCIDR   `json:"cidr0_cidrs,omitempty"`
+}
+
+// jCIDR is a prefix of the cidr0 extension, which the regional registries
+// use to list the prefixes that make up a network.
+type jCIDR struct {
+	V4     string `json:"v4prefix,omitempty"`
+	V6     string `json:"v6prefix,omitempty"`
+	Length int    `json:"length"`
 }
 
 type jAutnum struct {
@@ -250,7 +260,9 @@ func (r *renderer) entity(e *Entity, roles []string, path string) jEntity {
 	props := []any{
 		[]any{"version", map[string]any{}, "text", "4.0"},
 		[]any{"fn", map[string]any{}, "text", fn},
-		[]any{"kind", map[string]any{}, "text", e.Kind},
+	}
+	if e.Kind != "" {
+		props = append(props, []any{"kind", map[string]any{}, "text", e.Kind})
 	}
 	if e.Org != "" {
 		props = append(props, []any{"org", map[string]any{}, "text", e.Org})
@@ -329,17 +341,25 @@ func (r *renderer) network(n *Network) jNetwork {
 	self := "ip/" + networkPath(n)
 	j := jNetwork{
 		Class: "ip network", Handle: n.Handle, Start: n.Start.String(), End: n.End.String(),
-		Version: "v6", Name: n.Name, Type: n.Type, Country: n.Country, Parent: n.Parent, Status: n.Status,
+		Version: "v6", Name: n.Name, Type: n.Type, Country: n.Country, Status: n.Status,
 		Links: r.self(self), Events: r.events(n.Events, r.base+self),
 	}
 	if n.Start.Is4() {
 		j.Version = "v4"
 	}
-	if n.Parent != "" {
-		if p := r.s.parentNetwork(n); p != nil {
-			u := r.base + "ip/" + networkPath(p)
-			j.Links = append(j.Links, jLink{Value: r.base + self, Rel: "up", Href: u, Type: ContentType})
+	for _, p := range n.Prefixes {
+		c := jCIDR{Length: p.Bits()}
+		if p.Addr().Is4() {
+			c.V4 = p.Addr().String()
+		} else {
+			c.V6 = p.Addr().String()
 		}
+		j.CIDRs = append(j.CIDRs, c)
+	}
+	if p := r.s.parentNetwork(n); p != nil {
+		j.Parent = p.Handle
+		u := r.base + "ip/" + networkPath(p)
+		j.Links = append(j.Links, jLink{Value: r.base + self, Rel: "up", Href: u, Type: ContentType})
 	}
 	j.Entities = r.refs(n.Entities, "$")
 	for _, rm := range n.Remarks {

@@ -164,6 +164,9 @@ func netOrder(a, b *Network) int {
 	if c := b.End.Compare(a.End); c != 0 {
 		return c
 	}
+	if c := cmp.Compare(a.Rank, b.Rank); c != 0 {
+		return c
+	}
 	return cmp.Compare(a.Handle, b.Handle)
 }
 
@@ -206,6 +209,9 @@ func asOrder(a, b *Autnum) int {
 		return c
 	}
 	if c := cmp.Compare(b.End, a.End); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Rank, b.Rank); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Handle, b.Handle)
