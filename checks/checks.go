@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -220,12 +221,40 @@ type Result struct {
 	Evidence []string `json:"evidence,omitempty"`
 }
 
-// Report is the outcome of one run over one delegation.
+// Report is the outcome of one run over one delegation, with the settings
+// it ran under, so that a recorded report says what was allowed.
 type Report struct {
-	Zone     string    `json:"zone"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Results  []Result  `json:"results"`
+	Zone          string    `json:"zone"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
+	Port          uint16    `json:"port"`
+	AllowLoopback bool      `json:"allow_loopback,omitempty"`
+	AllowPrivate  bool      `json:"allow_private,omitempty"`
+	ValidityAt    time.Time `json:"validity_at"` // the time RRSIG validity was judged at
+	Results       []Result  `json:"results"`
+}
+
+// WriteText writes the report for people: a summary line, then one line
+// per result, with the evidence of warnings and errors (of every result
+// when verbose) indented under it.
+func (r *Report) WriteText(w io.Writer, verbose bool) error {
+	count := map[Level]int{}
+	for _, res := range r.Results {
+		count[res.Level]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Checks of %s, %s, %.2f s: %d errors, %d warnings, %d notices\n\n", r.Zone,
+		r.Started.Format(time.RFC3339), r.Finished.Sub(r.Started).Seconds(), count[ERROR], count[WARNING], count[NOTICE])
+	for _, res := range r.Results {
+		fmt.Fprintf(&b, "%-7s %-14s %s %s\n", res.Level, res.Case, res.Tag, res.Message)
+		if verbose || res.Level.Rank() >= WARNING.Rank() {
+			for _, e := range res.Evidence {
+				fmt.Fprintf(&b, "        | %s\n", e)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // Failed returns the results at WARNING or ERROR, in report order.
@@ -270,11 +299,12 @@ func (r *Report) CaseLevels() map[string]Level {
 // answered by then counts as not responding.
 func Run(ctx context.Context, d Delegation, opt Options) *Report {
 	opt = opt.withDefaults()
-	rep := &Report{Zone: d.Zone, Started: time.Now().UTC()}
+	rep := &Report{Zone: d.Zone, Started: time.Now().UTC(), Port: opt.Port, AllowLoopback: opt.AllowLoopback, AllowPrivate: opt.AllowPrivate}
 	defer func() { rep.Finished = time.Now().UTC() }()
 	if opt.Now.IsZero() {
 		opt.Now = rep.Started
 	}
+	rep.ValidityAt = opt.Now.UTC()
 	nd, err := d.Normalize()
 	if err != nil {
 		rep.Results = []Result{{Module: "BASIC", Case: "BASIC00", Tag: "DOMAIN_NAME_INVALID", Level: ERROR,

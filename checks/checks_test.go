@@ -27,12 +27,14 @@ import (
 //	B 127.0.0.3, 127.0.0.13   the second server, unless the zone says otherwise
 //	C 127.0.0.4               serves the parent test. and so only refers noauth.test. onwards
 //	D 127.0.0.5               accepts no TCP query
+//	  127.0.0.6               swallows every query (UDP read, TCP accepted, nothing answered)
 //	  127.0.0.9               nothing
 //
 // Each zone under test. has one defect, or none (good.test.).
 const (
 	addrA, addrA2, addrB, addrB2 = "127.0.0.2", "127.0.0.12", "127.0.0.3", "127.0.0.13"
 	addrC, addrD, addrNone       = "127.0.0.4", "127.0.0.5", "127.0.0.9"
+	addrSilent                   = "127.0.0.6"
 )
 
 // child is one child zone of the lab: what each server serves of it and
@@ -42,7 +44,9 @@ type child struct {
 	del    Delegation
 	served map[string]string // server label ("A", "B", "D") → zone file text
 	want   []string          // the cases expected to fail
+	tags   []string          // the tags of the failing results
 	opt    func(*Options)
+	suffix string // distinguishes runs of one zone under other options
 }
 
 type zoneKeys struct{ ksk, zsk *dnssec.Key }
@@ -147,14 +151,17 @@ func labZones(t *testing.T, now time.Time) []child {
 
 	down, _, _ := plain("down", map[string]string{"ns1": addrA, "ns2": addrNone}, "A")
 	down.want = []string{"CONNECTIVITY01", "CONNECTIVITY02"}
+	down.tags = []string{"CN01_NO_RESPONSE_UDP", "CN02_NO_RESPONSE_TCP"}
 	out = append(out, down)
 
 	refused, _, _ := plain("refused", two, "A") // B does not serve it: REFUSED
 	refused.want = []string{"CONNECTIVITY01", "CONNECTIVITY02"}
+	refused.tags = []string{"CN01_UNEXPECTED_RCODE_NS_QUERY_UDP", "CN01_UNEXPECTED_RCODE_SOA_QUERY_UDP", "CN02_UNEXPECTED_RCODE_NS_QUERY_TCP", "CN02_UNEXPECTED_RCODE_SOA_QUERY_TCP"}
 	out = append(out, refused)
 
 	noauth, _, _ := plain("noauth", map[string]string{"ns1": addrA, "ns2": addrC}, "A") // C refers to it
 	noauth.want = []string{"DELEGATION04"}
+	noauth.tags = []string{"IS_NOT_AUTHORITATIVE"}
 	out = append(out, noauth)
 
 	serial, keys, rrs := plain("serial", two, "A")
@@ -165,6 +172,7 @@ func labZones(t *testing.T, now time.Time) []child {
 	}
 	serial.served["B"] = zoneText(sign(t, serial.name, rrs, dnssec.SigningKeys{KSKs: []*dnssec.Key{keys.ksk}, ZSKs: []*dnssec.Key{keys.zsk}}, now))
 	serial.want = []string{"CONSISTENCY01"}
+	serial.tags = []string{"MULTIPLE_SOA_SERIALS"}
 	out = append(out, serial)
 
 	nsset, keys, rrs := plain("nsset", two, "A")
@@ -177,6 +185,7 @@ func labZones(t *testing.T, now time.Time) []child {
 	}
 	nsset.served["B"] = zoneText(sign(t, nsset.name, fewer, dnssec.SigningKeys{KSKs: []*dnssec.Key{keys.ksk}, ZSKs: []*dnssec.Key{keys.zsk}}, now))
 	nsset.want = []string{"CONSISTENCY04"}
+	nsset.tags = []string{"MULTIPLE_NS_SET"}
 	out = append(out, nsset)
 
 	// glue.test.: the child says ns2 is at 127.0.0.33; the glue says 127.0.0.3.
@@ -189,6 +198,7 @@ func labZones(t *testing.T, now time.Time) []child {
 	text := zoneText(sign(t, glue.name, rrs, dnssec.SigningKeys{KSKs: []*dnssec.Key{keys.ksk}, ZSKs: []*dnssec.Key{keys.zsk}}, now))
 	glue.served["A"], glue.served["B"] = text, text
 	glue.want = []string{"CONSISTENCY05"}
+	glue.tags = []string{"IN_BAILIWICK_ADDR_MISMATCH"}
 	out = append(out, glue)
 
 	// big.test.: two name servers with names of 195 octets that share
@@ -199,18 +209,21 @@ func labZones(t *testing.T, now time.Time) []child {
 	}
 	big, _, _ := plain("big", map[string]string{"a." + long("n"): addrA, "b." + long("s"): addrB}, "A", "B")
 	big.want = []string{"DELEGATION03"}
+	big.tags = []string{"REFERRAL_SIZE_TOO_LARGE"}
 	out = append(out, big)
 
 	// private.test.: a third server at a private-use address, which the
 	// options do not allow (so it is never queried).
 	private, _, _ := plain("private", map[string]string{"ns1": addrA, "ns2": addrB, "ns3": "192.168.53.53"}, "A", "B")
 	private.want = []string{"ADDRESS01"}
+	private.tags = []string{"A01_LOCAL_USE_ADDR"}
 	out = append(out, private)
 
 	// dsmismatch.test.: the DS is that of a key the child does not have.
 	dsm, _, _ := plain("dsmismatch", two, "A", "B")
 	dsm.del.DS = []steward.DS{dsOf(newKeys(t, dsm.name).ksk)}
 	dsm.want = []string{"DNSSEC02"}
+	dsm.tags = []string{"DS02_NO_DNSKEY_FOR_DS"}
 	out = append(out, dsm)
 
 	// wrongkey.test.: the DS key is published but another KSK signs the
@@ -220,6 +233,7 @@ func labZones(t *testing.T, now time.Time) []child {
 	text = zoneText(sign(t, wk.name, rrs, dnssec.SigningKeys{KSKs: []*dnssec.Key{other}, ZSKs: []*dnssec.Key{keys.zsk}, Published: []*dns.DNSKEY{keys.ksk.DNSKEY}}, now))
 	wk.served["A"], wk.served["B"] = text, text
 	wk.want = []string{"DNSSEC02"}
+	wk.tags = []string{"DS02_RRSIG_NOT_VALID_BY_DNSKEY"}
 	out = append(out, wk)
 
 	// expired.test.: the DNSKEY RRset's signatures expired; the rest of
@@ -241,10 +255,12 @@ func labZones(t *testing.T, now time.Time) []child {
 	}
 	exp.served["A"], exp.served["B"] = zoneText(mixed), zoneText(mixed)
 	exp.want = []string{"DNSSEC02", "DNSSEC08"}
+	exp.tags = []string{"DS02_RRSIG_NOT_VALID_BY_DNSKEY", "DS08_DNSKEY_RRSIG_EXPIRED"}
 	out = append(out, exp)
 
 	tcp, _, _ := plain("tcp", map[string]string{"ns1": addrA, "ns2": addrD}, "A", "D")
 	tcp.want = []string{"CONNECTIVITY02"}
+	tcp.tags = []string{"CN02_NO_RESPONSE_TCP"}
 	out = append(out, tcp)
 
 	// The good zone again, with loopback not allowed: nothing is queried.
@@ -252,7 +268,49 @@ func labZones(t *testing.T, now time.Time) []child {
 	strict.served = nil
 	strict.opt = func(o *Options) { o.AllowLoopback = false }
 	strict.want = []string{"ADDRESS01", "BASIC02"}
+	strict.tags = []string{"A01_LOCAL_USE_ADDR", "B02_NO_WORKING_NS"}
+	strict.suffix = "-no-loopback"
 	out = append(out, strict)
+
+	// silent.test.: the second address swallows every query, as behind a
+	// firewall that drops them; the run still ends within its bound.
+	silent, _, _ := plain("silent", map[string]string{"ns1": addrA, "ns2": addrSilent}, "A")
+	silent.want = []string{"CONNECTIVITY01", "CONNECTIVITY02"}
+	silent.tags = []string{"CN01_NO_RESPONSE_UDP", "CN02_NO_RESPONSE_TCP"}
+	out = append(out, silent)
+
+	// oob.test.: the second name server is outside the zone and given
+	// without an address; the resolver finds it.
+	oob, _, _ := plain("oob", map[string]string{"ns1": addrA}, "A", "B")
+	oob.del.NS = append(oob.del.NS, NameServer{Name: "ns.good.test."})
+	var oobRRs []dns.RR
+	keys = newKeys(t, oob.name)
+	oobRRs = zoneRRs(t, oob.name, 1, []string{"ns1.oob.test.", "ns.good.test."}, map[string]string{"ns1.oob.test.": addrA})
+	text = zoneText(sign(t, oob.name, oobRRs, dnssec.SigningKeys{KSKs: []*dnssec.Key{keys.ksk}, ZSKs: []*dnssec.Key{keys.zsk}}, now))
+	oob.served["A"], oob.served["B"] = text, text
+	oob.del.DS = []steward.DS{dsOf(keys.ksk)}
+	oob.opt = func(o *Options) {
+		o.Resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			if host == "ns.good.test." {
+				return []netip.Addr{netip.MustParseAddr(addrB)}, nil
+			}
+			return nil, fmt.Errorf("%s: no such host", host)
+		}
+	}
+	out = append(out, oob)
+
+	// The same, when the name does not resolve.
+	unres := oob
+	unres.served = nil
+	unres.suffix = "-unresolved"
+	unres.opt = func(o *Options) {
+		o.Resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return nil, fmt.Errorf("%s: no such host", host)
+		}
+	}
+	unres.want = []string{"DELEGATION02", "NAMESERVER06"}
+	unres.tags = []string{"CAN_NOT_BE_RESOLVED", "NOT_ENOUGH_DISTINCT_IP"}
+	out = append(out, unres)
 	return out
 }
 
@@ -339,12 +397,10 @@ func TestLab(t *testing.T) {
 	startNSD(t, bin, port, []string{addrC}, map[string]string{"test.": parentZone(noauth)}, "")
 	startNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n")
 	holdTCP(t, fmt.Sprintf("%s:%d", addrD, port))
+	blackHole(t, fmt.Sprintf("%s:%d", addrSilent, port))
 
 	for _, c := range zones {
-		name := strings.TrimSuffix(c.name, ".test.")
-		if c.opt != nil {
-			name += "-strict"
-		}
+		name := strings.TrimSuffix(c.name, ".test.") + c.suffix
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			opt := Options{Port: uint16(port), Timeout: 2 * time.Second, AllowLoopback: true, Now: now}
@@ -352,14 +408,21 @@ func TestLab(t *testing.T) {
 				c.opt(&opt)
 			}
 			rep := Run(context.Background(), c.del, opt)
-			var failed []string
+			var failed, tags []string
 			for _, r := range rep.Failed() {
 				failed = append(failed, r.Case)
+				tags = append(tags, r.Tag)
+				for _, e := range r.Evidence {
+					if strings.Contains(e, "(127.0.0.") && !strings.Contains(e, c.name) {
+						t.Errorf("%s evidence does not name the zone: %s", r.Tag, e)
+					}
+				}
 			}
 			slices.Sort(failed)
-			failed = slices.Compact(failed)
-			if !slices.Equal(failed, c.want) {
-				t.Errorf("failing cases %v, want %v\n%s", failed, c.want, reportText(rep))
+			slices.Sort(tags)
+			failed, tags = slices.Compact(failed), slices.Compact(tags)
+			if !slices.Equal(failed, c.want) || !slices.Equal(tags, c.tags) {
+				t.Errorf("failing cases %v with tags %v, want %v with %v\n%s", failed, tags, c.want, c.tags, reportText(rep))
 			}
 			for _, r := range rep.Results {
 				if len(r.Evidence) == 0 && r.Level != INFO {
@@ -397,6 +460,48 @@ func holdTCP(t *testing.T, addr string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// blackHole reads every UDP query sent to addr and accepts every TCP
+// connection without ever answering, until the test ends.
+func blackHole(t *testing.T, addr string) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = pc.Close()
+		_ = ln.Close()
+		<-done
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
 }
 
 func reportText(rep *Report) string {

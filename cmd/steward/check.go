@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -77,28 +76,11 @@ func (m *Main) checkDelegation(ctx context.Context, args []string) error {
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-	} else {
-		printReport(m, rep, *verbose)
+	} else if err := rep.WriteText(m.Stdout, *verbose); err != nil {
+		return err
 	}
 	if rep.Worst() == checks.ERROR {
 		return errors.New("the delegation fails checks at level ERROR")
 	}
 	return nil
-}
-
-func printReport(m *Main, rep *checks.Report, verbose bool) {
-	count := map[checks.Level]int{}
-	for _, r := range rep.Results {
-		count[r.Level]++
-	}
-	fmt.Fprintf(m.Stdout, "Checks of %s, %s, %.2f s: %d errors, %d warnings, %d notices\n\n", rep.Zone,
-		rep.Started.Format(time.RFC3339), rep.Finished.Sub(rep.Started).Seconds(), count[checks.ERROR], count[checks.WARNING], count[checks.NOTICE])
-	for _, r := range rep.Results {
-		fmt.Fprintf(m.Stdout, "%-7s %-14s %s %s\n", r.Level, r.Case, r.Tag, r.Message)
-		if verbose || r.Level.Rank() >= checks.WARNING.Rank() {
-			for _, e := range r.Evidence {
-				fmt.Fprintf(m.Stdout, "        | %s\n", e)
-			}
-		}
-	}
 }
