@@ -299,6 +299,19 @@ func labZones(t *testing.T, now time.Time) []child {
 	}
 	out = append(out, oob)
 
+	// noglue.test.: the delegation gives no glue for ns2, inside the
+	// zone; the name resolves, but the parent would publish no address.
+	noglue, _, _ := plain("noglue", two, "A", "B")
+	noglue.del.NS[1].Addrs = nil
+	noglue.opt = func(o *Options) {
+		o.Resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr(addrB)}, nil
+		}
+	}
+	noglue.want = []string{"CONSISTENCY05"}
+	noglue.tags = []string{"IN_BAILIWICK_ADDR_MISMATCH"}
+	out = append(out, noglue)
+
 	// The same, when the name does not resolve.
 	unres := oob
 	unres.served = nil

@@ -111,11 +111,16 @@ func (e *exchange) String() string {
 		b.WriteString(" (" + e.note + ")")
 	}
 	fmt.Fprintf(&b, " [%d ms]", e.rtt.Milliseconds())
-	s := b.String()
-	if len(s) > maxEvidence {
-		s = s[:maxEvidence] + "…"
+	return b.String()
+}
+
+// clip shortens a line of evidence to maxEvidence bytes, keeping it valid
+// UTF-8.
+func clip(s string) string {
+	if len(s) <= maxEvidence {
+		return s
 	}
-	return s
+	return strings.ToValidUTF8(s[:maxEvidence], "") + "…"
 }
 
 func writeSection(b *strings.Builder, name string, rrs []dns.RR) {

@@ -70,7 +70,7 @@ func (a *analysis) referral(qname string, minimal, withDS bool) *dns.Msg {
 	// family is inside the parent's bailiwick.
 	allInParent := map[bool]bool{true: true, false: true}
 	for _, ns := range a.d.NS {
-		for _, ip := range ns.Addrs {
+		for _, ip := range a.glue(ns) {
 			if !dns.IsSubDomain(parent, ns.Name) {
 				allInParent[ip.Is4()] = false
 			}
@@ -81,7 +81,7 @@ func (a *analysis) referral(qname string, minimal, withDS bool) *dns.Msg {
 		if !dns.IsSubDomain(parent, ns.Name) {
 			continue
 		}
-		for _, ip := range ns.Addrs {
+		for _, ip := range a.glue(ns) {
 			v4 := ip.Is4()
 			if minimal && (have[v4] || !allInParent[v4]) {
 				continue
