@@ -21,7 +21,8 @@ import (
 //   - The hierarchy is by containment: ietf -> iana -> regional registry
 //     (RIR) -> local registry (LIR) -> holder. Any two blocks of a family
 //     are nested or disjoint, never partly overlapping; one registry never
-//     records two overlapping blocks; two blocks may cover the same range
+//     records two overlapping blocks (but may note a reservation inside its
+//     own reserved block); two blocks may cover the same range
 //     only if recorded by different registries (IANA's /8 and the RIR's
 //     record of the same /8), and then the higher registry's is the outer.
 //   - State keys are num/FAMILY/FIRST-LAST/REGISTRY, FIRST and LAST in
@@ -130,6 +131,28 @@ type IANAEntry struct {
 	Whois       string   `json:"whois,omitempty"`
 	RDAP        []string `json:"rdap,omitempty"`
 	Xrefs       []string `json:"xrefs,omitempty"` // "type:data", e.g. "rfc:rfc1122", "note:2"
+	Notes       string   `json:"notes,omitempty"` // the notes element's content, as XML
+	// Raw is the record's XML as IANA published it, written back as is
+	// while the block is unchanged.
+	Raw string `json:"raw,omitempty"`
+}
+
+// IANARegistry is what an IANA number registry's XML holds besides its
+// records: the text around them (title, rules, notes, footnotes) as
+// segments, each raw XML or the place of one sub-registry's records.
+type IANARegistry struct {
+	ID       string        `json:"id"` // ipv4-address-space, ipv6-unicast-address-assignments, as-numbers, ...
+	Title    string        `json:"title,omitempty"`
+	Updated  string        `json:"updated,omitempty"`
+	Segments []IANASegment `json:"segments"`
+}
+
+// IANASegment is a stretch of an IANA registry file: raw XML, or the
+// records of the sub-registry Records separated by Sep.
+type IANASegment struct {
+	Raw     string `json:"raw,omitempty"`
+	Records string `json:"records,omitempty"`
+	Sep     string `json:"sep,omitempty"`
 }
 
 // BlockRef names a block: family, range and recording registry.
@@ -465,7 +488,8 @@ func CompareBlocks(a, b *Block, sa, sb Span) int {
 
 // CheckNesting checks the hierarchy rules over a set of blocks of one
 // family: any two are nested or disjoint, no registry records two
-// overlapping blocks. It sorts blocks (with CompareBlocks) and returns an
+// overlapping blocks unless the outer one is reserved (IANA's 3000::/4
+// holds its 3ffe::/16, both reserved). It sorts blocks (with CompareBlocks) and returns an
 // EINVALID error naming the first two blocks that break a rule.
 func CheckNesting(blocks []*Block) error {
 	type item struct {
@@ -493,7 +517,7 @@ func CheckNesting(blocks []*Block) error {
 				return Errorf(EINVALID, "%s block %s (%s) overlaps %s (%s) without lying inside it", it.b.Family, it.b.Label(), it.b.Registry, top.b.Label(), top.b.Registry)
 			}
 		}
-		if other := open[it.b.Registry]; other != nil {
+		if other := open[it.b.Registry]; other != nil && other.Status != StatusReserved {
 			if other.Ref() == it.b.Ref() {
 				return Errorf(EINVALID, "%s block %s is recorded twice by %s", it.b.Family, it.b.Label(), it.b.Registry)
 			}

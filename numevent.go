@@ -204,6 +204,12 @@ func init() {
 			return PutJSON(ctx, w, b.Key(), b)
 		}))
 	}
+	register("block.iana-registry", applyJSON(func(ctx context.Context, w StateWriter, e *Event, r *IANARegistry) error {
+		if !registryRE.MatchString(r.ID) {
+			return fmt.Errorf("IANA registry id %q", r.ID)
+		}
+		return PutJSON(ctx, w, ianaKey(r.ID), r)
+	}))
 	register("block.stats-header", applyJSON(func(ctx context.Context, w StateWriter, e *Event, h *StatsHeader) error {
 		if !registryRE.MatchString(h.Registry) {
 			return fmt.Errorf("statistics header: registry %q", h.Registry)
@@ -219,6 +225,7 @@ func returnToPool(b *Block, t time.Time) {
 	b.Holder, b.Country, b.Name, b.Date = "", "", "", ""
 	b.Contacts, b.Ext = nil, nil
 	if b.IANA != nil {
+		b.IANA.Raw = ""
 		b.IANA.Status = "AVAILABLE"
 		b.IANA.Designation = "Returned to IANA " + t.Format("2006-01-02")
 		b.IANA.Whois, b.IANA.RDAP = "", nil

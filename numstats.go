@@ -2,7 +2,9 @@ package steward
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 )
 
 // StatsHeader is what a registry's statistics file says of itself (the
@@ -44,35 +46,118 @@ type StatsFile struct {
 }
 
 // ImportStats returns the command that makes the registry hold exactly the
-// records of a statistics file for the file's registry: records not yet
-// held are recorded, those that differ updated, those no longer in the
-// file removed. Importing the same file again changes nothing. The whole
-// result is checked (nesting, overlaps with every other registry's blocks)
-// before anything is emitted, so a bad file changes nothing.
-func ImportStats(actor string, f *StatsFile) Command {
-	reg := f.Header.Registry
-	sync := SyncBlocks(actor, "rir-stats:"+reg, func(b *Block) bool { return b.Registry == reg }, Families, f.Blocks)
-	return func(ctx context.Context, tx Tx) (any, error) {
-		if !registryRE.MatchString(reg) {
-			return nil, Errorf(EINVALID, "statistics file: registry %q", reg)
+// records of statistics files, each for its registry: records not yet held
+// are recorded, those that differ updated, those no longer in the file
+// removed. Importing the same files again changes nothing. The whole result
+// is checked (nesting, overlaps with every other registry's blocks) before
+// anything is emitted, so a bad file changes nothing. Two files of one
+// registry are refused.
+func ImportStats(actor string, files ...*StatsFile) Command {
+	regs := map[string]bool{}
+	var blocks []Block
+	dup := ""
+	for _, f := range files {
+		if regs[f.Header.Registry] {
+			dup = f.Header.Registry
 		}
-		for i := range f.Blocks {
-			if f.Blocks[i].Registry != reg {
-				return nil, Errorf(EINVALID, "record %s names registry %s in %s's file", f.Blocks[i].Label(), f.Blocks[i].Registry, reg)
+		regs[f.Header.Registry] = true
+		blocks = append(blocks, f.Blocks...)
+	}
+	names := slices.Sorted(maps.Keys(regs))
+	sync := SyncBlocks(actor, "rir-stats:"+strings.Join(names, ","), func(b *Block) bool { return regs[b.Registry] }, Families, blocks)
+	return func(ctx context.Context, tx Tx) (any, error) {
+		if dup != "" {
+			return nil, Errorf(EINVALID, "two statistics files of %s: import one per registry", dup)
+		}
+		for _, f := range files {
+			reg := f.Header.Registry
+			if !registryRE.MatchString(reg) {
+				return nil, Errorf(EINVALID, "statistics file: registry %q", reg)
+			}
+			for i := range f.Blocks {
+				if f.Blocks[i].Registry != reg {
+					return nil, Errorf(EINVALID, "record %s names registry %s in %s's file", f.Blocks[i].Label(), f.Blocks[i].Registry, reg)
+				}
 			}
 		}
 		v, err := sync(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		h := f.Header
-		h.Order = slices.Clone(h.Order)
-		cur, err := LoadStatsHeader(ctx, tx, reg)
+		for _, f := range files {
+			h := f.Header
+			h.Order = slices.Clone(h.Order)
+			cur, err := LoadStatsHeader(ctx, tx, h.Registry)
+			if err != nil && ErrorCode(err) != ENOTFOUND {
+				return nil, err
+			}
+			if err != nil || !equalJSON(cur, &h) {
+				if _, err := tx.Emit(ctx, actor, "block.stats-header", h); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return v, nil
+	}
+}
+
+func ianaKey(id string) string { return "num/iana/" + id }
+
+// LoadIANARegistry reads what an IANA registry file holds besides its
+// records, or ENOTFOUND.
+func LoadIANARegistry(ctx context.Context, r StateReader, id string) (*IANARegistry, error) {
+	var reg IANARegistry
+	if err := GetJSON(ctx, r, ianaKey(id), &reg); err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, Errorf(ENOTFOUND, "no IANA registry %q has been imported", id)
+		}
+		return nil, err
+	}
+	return &reg, nil
+}
+
+// IANAFile is an IANA number registry file: its text and its records.
+type IANAFile struct {
+	Registry IANARegistry
+	Blocks   []Block
+}
+
+// ImportIANA returns the command that makes the registry hold exactly the
+// records of an IANA number registry file, among the blocks that came from
+// that file's registries (see SyncBlocks). Importing the same file again
+// changes nothing.
+func ImportIANA(actor string, f *IANAFile) Command {
+	subs := map[string]bool{}
+	for _, s := range f.Registry.Segments {
+		if s.Records != "" {
+			subs[s.Records] = true
+		}
+	}
+	var fams []string
+	for _, fam := range Families {
+		for i := range f.Blocks {
+			if f.Blocks[i].Family == fam {
+				fams = append(fams, fam)
+				break
+			}
+		}
+	}
+	scope := func(b *Block) bool { return b.IANA != nil && subs[b.IANA.Registry] }
+	sync := SyncBlocks(actor, "iana:"+f.Registry.ID, scope, fams, f.Blocks)
+	return func(ctx context.Context, tx Tx) (any, error) {
+		if !registryRE.MatchString(f.Registry.ID) {
+			return nil, Errorf(EINVALID, "IANA registry id %q", f.Registry.ID)
+		}
+		v, err := sync(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := LoadIANARegistry(ctx, tx, f.Registry.ID)
 		if err != nil && ErrorCode(err) != ENOTFOUND {
 			return nil, err
 		}
-		if err != nil || !equalJSON(cur, &h) {
-			if _, err := tx.Emit(ctx, actor, "block.stats-header", h); err != nil {
+		if err != nil || !equalJSON(cur, &f.Registry) {
+			if _, err := tx.Emit(ctx, actor, "block.iana-registry", f.Registry); err != nil {
 				return nil, err
 			}
 		}

@@ -100,7 +100,7 @@ func (t *tree) link() error {
 			if p.span.Last.Less(n.span.Last) {
 				return steward.Errorf(steward.EINVALID, "%s block %s (%s) overlaps %s (%s) without lying inside it", t.family, n.b.Label(), n.b.Registry, p.b.Label(), p.b.Registry)
 			}
-			if p.b.Registry == n.b.Registry {
+			if p.b.Registry == n.b.Registry && p.b.Status != steward.StatusReserved {
 				return steward.Errorf(steward.EINVALID, "%s block %s overlaps %s, both recorded by %s", t.family, n.b.Label(), p.b.Label(), n.b.Registry)
 			}
 			n.parent = stack[len(stack)-1]

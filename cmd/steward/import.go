@@ -12,8 +12,11 @@ import (
 )
 
 func (m *Main) importCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 && (args[0] == "rir-stats" || args[0] == "iana-registry") {
+		return m.importNumbers(ctx, args[0], args[1:])
+	}
 	if len(args) == 0 || args[0] != "rootzone" {
-		return usagef("import: give rootzone")
+		return usagef("import: give rootzone, rir-stats or iana-registry")
 	}
 	fs := m.flags("import rootzone", "[--data DIR] [--json] FILE")
 	dir := fs.String("data", defaultDataDir(), "the instance's data directory")

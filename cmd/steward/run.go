@@ -57,6 +57,13 @@ Commands:
   charter show      print a preset charter
   import rootzone   load a root zone file's delegations into the registry
   check delegation  run the technical checks of a delegation against its name servers
+  import rir-stats  load RIR delegated(-extended) statistics files into the number registry
+  import iana-registry  load IANA's XML number registries (ipv4-address-space, as-numbers, ...)
+  export rir-stats  write a registry's statistics file; export iana-registry writes IANA XML or CSV
+  numbers show      the blocks that hold an address, prefix or AS number
+  numbers allocate  delegate a block (checked against its parent, siblings and the policy in force)
+  numbers return    return or recover a block to its registry's pool
+  policy evaluate   what the global number policies grant each RIR, and why
   log key           print the log's verifier key
   audit             verify an instance from its public log
   simulate          replay an instance's change requests under another charter
@@ -89,6 +96,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.importCmd(ctx, rest)
 	case "check":
 		return m.checkCmd(ctx, rest)
+	case "export":
+		return m.exportCmd(ctx, rest)
+	case "numbers":
+		return m.numbersCmd(ctx, rest)
+	case "policy":
+		return m.policyCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "steward", version())
 		return nil
