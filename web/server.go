@@ -80,6 +80,7 @@ type Server struct {
 	limiter *limiter
 	metrics *httpMetrics
 	rdapOwn *rdap.Follower
+	forum   *forumState
 }
 
 // New builds a Server; it does no I/O.
@@ -221,6 +222,7 @@ func (s *Server) routes() {
 
 	// The web UI.
 	s.uiRoutes()
+	s.forumRoutes(m)
 }
 
 //go:embed openapi.json

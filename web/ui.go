@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/message"
+
 	"steward"
 	"steward/charter"
 )
@@ -113,6 +115,9 @@ type page struct {
 	Participants int
 	Bodies       int
 	Status       int // the HTTP status of an error page
+	Lang, Dir    string
+	Path         string // the request's path and query, for the language switcher
+	tr           *message.Printer
 }
 
 func (s *Server) uiRoutes() {
@@ -150,6 +155,7 @@ func (s *Server) ui(h uiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.identify(r)
 		p := &page{}
+		p.Lang, p.Dir, p.tr = pickLanguage(r)
 		name := "error"
 		if err == nil {
 			name, err = h(r, id, p)
@@ -172,7 +178,11 @@ func (s *Server) form(h formHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.identify(r)
 		if err == nil {
-			err = r.ParseForm()
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				err = r.ParseMultipartForm(s.cfg.MaxBodyBytes)
+			} else {
+				err = r.ParseForm()
+			}
 		}
 		if err == nil {
 			err = s.checkCSRF(r, id, r.PostFormValue(csrfField))
@@ -225,6 +235,10 @@ func (s *Server) fillPage(r *http.Request, id *identity, name string, p *page) (
 			return "", steward.Errorf(steward.EUNAUTHORIZED, "log in first")
 		}
 		return s.accountPage(r, id, p)
+	default:
+		if h := s.forumPage(name); h != nil {
+			return h(r, id, p)
+		}
 	}
 	return "", fmt.Errorf("no page %s", name)
 }
@@ -250,6 +264,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, st int, name str
 	if f, ok := flashes[r.URL.Query().Get("flash")]; ok && p.Flash == "" {
 		p.Flash = f
 	}
+	p.Lang, p.Dir, p.tr = pickLanguage(r)
+	p.Path = r.URL.RequestURI()
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		s.log.Error("render", "page", name, "err", err)

@@ -130,6 +130,9 @@ func (m *Main) create(ctx context.Context, dir string, cfg *Config, name, preset
 	if _, err := in.store.Do(ctx, steward.GrantRole(steward.ActorInit, steward.Grant{Participant: op.Handle, Role: steward.RoleOperator})); err != nil {
 		return fail(err)
 	}
+	if _, err := in.store.Do(ctx, steward.SeedForum()); err != nil {
+		return fail(fmt.Errorf("forum issue catalogue: %w", err))
+	}
 	if su.demo {
 		n, err := seatDemo(ctx, in, c, hash)
 		if err != nil {
