@@ -23,18 +23,18 @@ import (
 // The lab: four NSD servers on loopback addresses, all on one port, and
 // one address where nothing listens.
 //
-//	A 127.0.0.2, 127.0.0.12   the first server of every zone
-//	B 127.0.0.3, 127.0.0.13   the second server, unless the zone says otherwise
-//	C 127.0.0.4               serves the parent test. and so only refers noauth.test. onwards
-//	D 127.0.0.5               accepts no TCP query
-//	  127.0.0.6               swallows every query (UDP read, TCP accepted, nothing answered)
-//	  127.0.0.9               nothing
+//	A 127.0.0.2   the first server of every zone
+//	B 127.0.0.3   the second server, unless the zone says otherwise
+//	C 127.0.0.4   serves the parent test. and so only refers noauth.test. onwards
+//	D 127.0.0.5   its only TCP slot is taken: it closes every other TCP connection
+//	  127.0.0.6   swallows every query (UDP read, TCP accepted, nothing answered)
+//	  127.0.0.9   nothing
 //
 // Each zone under test. has one defect, or none (good.test.).
 const (
-	addrA, addrA2, addrB, addrB2 = "127.0.0.2", "127.0.0.12", "127.0.0.3", "127.0.0.13"
-	addrC, addrD, addrNone       = "127.0.0.4", "127.0.0.5", "127.0.0.9"
-	addrSilent                   = "127.0.0.6"
+	addrA, addrB           = "127.0.0.2", "127.0.0.3"
+	addrC, addrD, addrNone = "127.0.0.4", "127.0.0.5", "127.0.0.9"
+	addrSilent             = "127.0.0.6"
 )
 
 // child is one child zone of the lab: what each server serves of it and
@@ -405,10 +405,10 @@ func TestLab(t *testing.T) {
 			noauth = c.del
 		}
 	}
-	startNSD(t, bin, port, []string{addrA, addrA2}, served["A"], "")
-	startNSD(t, bin, port, []string{addrB, addrB2}, served["B"], "")
+	startNSD(t, bin, port, []string{addrA}, served["A"], "")
+	startNSD(t, bin, port, []string{addrB}, served["B"], "")
 	startNSD(t, bin, port, []string{addrC}, map[string]string{"test.": parentZone(noauth)}, "")
-	startNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n")
+	startNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n\ttcp-timeout: 600\n")
 	holdTCP(t, fmt.Sprintf("%s:%d", addrD, port))
 	blackHole(t, fmt.Sprintf("%s:%d", addrSilent, port))
 
