@@ -28,7 +28,7 @@ func analyze(d Delegation, opt Options, obs *observations) (out []Result) {
 		func() { a.connectivity("CONNECTIVITY02", "CN02", "tcp") },
 		a.consistencySOA, a.consistency04, a.consistency05,
 		a.delegation01, a.delegation02, a.delegation03, a.delegation04, a.delegation05, a.delegation06, a.delegation07,
-		a.dnssec01, a.dnssec02, a.dnssec05, a.dnssec07, a.dnssec08,
+		a.dnssec01, a.dnssec02, a.dnssec05, a.dnssec07, a.dnssec08, a.dnssec09,
 		a.nameserver01,
 	} {
 		f()

@@ -38,6 +38,7 @@ var catalog = []Case{
 	{"DNSSEC05", "DNSSEC", "Check for invalid DNSKEY algorithms", "RFC 8624's recommendations"},
 	{"DNSSEC07", "DNSSEC", "If DNSKEY at child, parent should have DS", "also: a DS without any DNSKEY at the child is an error"},
 	{"DNSSEC08", "DNSSEC", "Valid RRSIG for DNSKEY", "the DNSKEY RRset needs at least one RRSIG by one of its keys that verifies and is valid at the time of the run"},
+	{"DNSSEC09", "DNSSEC", "RRSIG(SOA) must be valid and created by a valid DNSKEY", "the SOA RRset needs at least one RRSIG by a key of the DNSKEY RRset that verifies and is valid at the time of the run"},
 	{"NAMESERVER01", "NAMESERVER", "A name server should not be a recursor", "asks for the root's NS with recursion desired; RA in the answer means a recursor"},
 	{"NAMESERVER06", "NAMESERVER", "NS can be resolved", "every name server needs an address, given as glue or resolved"},
 }

@@ -258,6 +258,28 @@ func labZones(t *testing.T, now time.Time) []child {
 	exp.tags = []string{"DS02_RRSIG_NOT_VALID_BY_DNSKEY", "DS08_DNSKEY_RRSIG_EXPIRED"}
 	out = append(out, exp)
 
+	// soaexpired.test.: the SOA RRset's signature expired; the rest of
+	// the zone was re-signed.
+	soaexp, keys, rrs := plain("soaexpired", two)
+	sk = dnssec.SigningKeys{KSKs: []*dnssec.Key{keys.ksk}, ZSKs: []*dnssec.Key{keys.zsk}}
+	fresh, old = sign(t, soaexp.name, rrs, sk, now), sign(t, soaexp.name, rrs, sk, now.Add(-30*24*time.Hour))
+	mixed = nil
+	for _, rr := range fresh {
+		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == dns.TypeSOA {
+			continue
+		}
+		mixed = append(mixed, rr)
+	}
+	for _, rr := range old {
+		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == dns.TypeSOA {
+			mixed = append(mixed, rr)
+		}
+	}
+	soaexp.served["A"], soaexp.served["B"] = zoneText(mixed), zoneText(mixed)
+	soaexp.want = []string{"DNSSEC09"}
+	soaexp.tags = []string{"DS09_SOA_RRSIG_EXPIRED"}
+	out = append(out, soaexp)
+
 	tcp, _, _ := plain("tcp", map[string]string{"ns1": addrA, "ns2": addrD}, "A", "D")
 	tcp.want = []string{"CONNECTIVITY02"}
 	tcp.tags = []string{"CN02_NO_RESPONSE_TCP"}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -65,10 +66,28 @@ func verify(sig *dns.RRSIG, key *dns.DNSKEY, set []dns.RR, zone string, now time
 		return fmt.Errorf("does not verify: %v", err)
 	}
 	if !sig.ValidityPeriod(now) {
-		return fmt.Errorf("not valid at %s (valid %s to %s)", now.UTC().Format(time.RFC3339),
+		why := errNotYetValid
+		if expiredAt(sig, now) {
+			why = errExpired
+		}
+		return fmt.Errorf("%w at %s (valid %s to %s)", why, now.UTC().Format(time.RFC3339),
 			dns.TimeToString(sig.Inception), dns.TimeToString(sig.Expiration))
 	}
 	return nil
+}
+
+var (
+	errExpired     = errors.New("expired")
+	errNotYetValid = errors.New("not yet valid")
+)
+
+// expiredAt reports whether the signature's expiration lies before now,
+// in the serial arithmetic of RFC 4034 §3.1.5 (as ValidityPeriod uses).
+func expiredAt(sig *dns.RRSIG, now time.Time) bool {
+	const year68 = 1 << 31
+	utc := now.UTC().Unix()
+	te := int64(sig.Expiration) + (int64(sig.Expiration)-utc)/year68*year68
+	return te < utc
 }
 
 func sigText(s *dns.RRSIG) string {
@@ -297,53 +316,96 @@ func (a *analysis) dnssec07() {
 	}
 }
 
+// sigTags are the tags one signature-checking case reports.
+type sigTags struct{ missing, noKey, expired, notYet, invalid, ok string }
+
+// judgeSigned reports on the signatures over one RRset one server serves:
+// an ERROR when none is by a key of the DNSKEY RRset, verifies and is
+// valid now; a WARNING when some are and others not; OK otherwise.
+func (a *analysis) judgeSigned(caseID, what string, srv server, keys []*dns.DNSKEY, set []dns.RR, sigs []*dns.RRSIG, e *exchange, tags sigTags) {
+	if len(sigs) == 0 {
+		a.add(caseID, tags.missing, ERROR, fmt.Sprintf("%s serves the %s RRset without a signature.", srv, what), e.String())
+		return
+	}
+	var good, bad []string
+	tag := ""
+	for _, sig := range sigs {
+		text := fmt.Sprintf("RRSIG %s by key %d algorithm %d, valid %s to %s", what, sig.KeyTag, sig.Algorithm,
+			dns.TimeToString(sig.Inception), dns.TimeToString(sig.Expiration))
+		var key *dns.DNSKEY
+		for _, k := range keys {
+			if k.KeyTag() == sig.KeyTag && k.Algorithm == sig.Algorithm {
+				key = k
+			}
+		}
+		if key == nil {
+			bad = append(bad, text+": no such key in the DNSKEY RRset")
+			tag = firstNonEmpty(tag, tags.noKey)
+			continue
+		}
+		err := verify(sig, key, set, a.d.Zone, a.opt.Now)
+		switch {
+		case err == nil:
+			good = append(good, text+": valid")
+		case errors.Is(err, errExpired):
+			bad = append(bad, text+": expired")
+			tag = firstNonEmpty(tag, tags.expired)
+		case errors.Is(err, errNotYetValid):
+			bad = append(bad, text+": not yet valid")
+			tag = firstNonEmpty(tag, tags.notYet)
+		default:
+			bad = append(bad, text+": "+err.Error())
+			tag = firstNonEmpty(tag, tags.invalid)
+		}
+	}
+	ev := append(append(append([]string{}, good...), bad...), e.String())
+	switch {
+	case len(good) == 0:
+		a.add(caseID, tag, ERROR, fmt.Sprintf("No signature over the %s RRset %s serves is valid now.", what, srv), ev...)
+	case len(bad) > 0:
+		a.add(caseID, tag, WARNING, fmt.Sprintf("Some signatures over the %s RRset %s serves are not valid now; others are.", what, srv), ev...)
+	default:
+		a.add(caseID, tags.ok, OK, fmt.Sprintf("The %s RRset %s serves is validly signed.", what, srv), ev...)
+	}
+}
+
 func (a *analysis) dnssec08() {
 	sets, _ := a.keySets()
 	for _, ks := range sets {
-		srv := a.obs.servers[ks.srv]
-		if len(ks.sigs) == 0 {
-			a.add("DNSSEC08", "DS08_MISSING_RRSIG_IN_RESPONSE", ERROR,
-				fmt.Sprintf("%s serves the DNSKEY RRset without a signature.", srv), ks.e.String())
-			continue
+		a.judgeSigned("DNSSEC08", "DNSKEY", a.obs.servers[ks.srv], ks.keys, ks.set, ks.sigs, ks.e, sigTags{
+			"DS08_MISSING_RRSIG_IN_RESPONSE", "DS08_NO_MATCHING_DNSKEY", "DS08_DNSKEY_RRSIG_EXPIRED",
+			"DS08_DNSKEY_RRSIG_NOT_YET_VALID", "DS08_RRSIG_NOT_VALID_BY_DNSKEY", "DS08_RRSIG_IS_VALID"})
+	}
+}
+
+// dnssec09 checks, on every server that serves a DNSKEY RRset, that the
+// SOA RRset it serves is signed by one of those keys with a signature that
+// verifies and is valid now.
+func (a *analysis) dnssec09() {
+	sets, _ := a.keySets()
+	for _, ks := range sets {
+		_, e := a.soa(ks.srv)
+		if e == nil {
+			continue // DELEGATION06's or CONNECTIVITY's finding
 		}
-		var good, bad []string
-		badTag := ""
-		for _, sig := range ks.sigs {
-			var key *dns.DNSKEY
-			for _, k := range ks.keys {
-				if k.KeyTag() == sig.KeyTag && k.Algorithm == sig.Algorithm {
-					key = k
-				}
-			}
-			if key == nil {
-				bad = append(bad, sigText(sig)+": no such key in the DNSKEY RRset")
-				badTag = firstNonEmpty(badTag, "DS08_NO_MATCHING_DNSKEY")
+		var set []dns.RR
+		var sigs []*dns.RRSIG
+		for _, rr := range e.msg.Answer {
+			if rr == nil || !strings.EqualFold(rr.Header().Name, a.d.Zone) {
 				continue
 			}
-			err := verify(sig, key, ks.set, a.d.Zone, a.opt.Now)
-			switch {
-			case err == nil:
-				good = append(good, sigText(sig)+": valid")
-			case strings.HasPrefix(err.Error(), "not valid at") && a.opt.Now.After(time.Unix(int64(sig.Expiration), 0)):
-				bad = append(bad, sigText(sig)+": expired")
-				badTag = firstNonEmpty(badTag, "DS08_DNSKEY_RRSIG_EXPIRED")
-			case strings.HasPrefix(err.Error(), "not valid at"):
-				bad = append(bad, sigText(sig)+": not yet valid")
-				badTag = firstNonEmpty(badTag, "DS08_DNSKEY_RRSIG_NOT_YET_VALID")
-			default:
-				bad = append(bad, sigText(sig)+": "+err.Error())
-				badTag = firstNonEmpty(badTag, "DS08_RRSIG_NOT_VALID_BY_DNSKEY")
+			switch r := rr.(type) {
+			case *dns.SOA:
+				set = append(set, r)
+			case *dns.RRSIG:
+				if r.TypeCovered == dns.TypeSOA {
+					sigs = append(sigs, r)
+				}
 			}
 		}
-		ev := append(append(append([]string{}, good...), bad...), ks.e.String())
-		switch {
-		case len(good) == 0:
-			a.add("DNSSEC08", badTag, ERROR, fmt.Sprintf("No signature over the DNSKEY RRset %s serves is valid now.", srv), ev...)
-		case len(bad) > 0:
-			a.add("DNSSEC08", badTag, WARNING, fmt.Sprintf("Some signatures over the DNSKEY RRset %s serves are not valid now; others are.", srv), ev...)
-		default:
-			a.add("DNSSEC08", "DS08_RRSIG_IS_VALID", OK, fmt.Sprintf("The DNSKEY RRset %s serves is validly signed.", srv), ev...)
-		}
+		a.judgeSigned("DNSSEC09", "SOA", a.obs.servers[ks.srv], ks.keys, set, sigs, e, sigTags{
+			"DS09_MISSING_RRSIG_IN_RESPONSE", "DS09_NO_MATCHING_DNSKEY", "DS09_SOA_RRSIG_EXPIRED",
+			"DS09_SOA_RRSIG_NOT_YET_VALID", "DS09_RRSIG_NOT_VALID_BY_DNSKEY", "DS09_SOA_RRSIG_VALID"})
 	}
 }
 
