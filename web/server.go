@@ -23,6 +23,7 @@ import (
 
 	"steward"
 	"steward/ledger"
+	"steward/numbers"
 	"steward/rdap"
 )
 
@@ -81,6 +82,7 @@ type Server struct {
 	metrics *httpMetrics
 	rdapOwn *rdap.Follower
 	forum   *forumState
+	numbers *numbers.Live
 }
 
 // New builds a Server; it does no I/O.
@@ -219,6 +221,7 @@ func (s *Server) routes() {
 	}
 
 	s.rdapRoutes(m)
+	s.numberRoutes(m)
 
 	// The web UI.
 	s.uiRoutes()
