@@ -222,6 +222,7 @@ func (s *Server) routes() {
 
 	s.rdapRoutes(m)
 	s.numberRoutes(m)
+	s.paramRoutes(m)
 
 	// The web UI.
 	s.uiRoutes()

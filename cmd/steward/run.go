@@ -65,6 +65,7 @@ Commands:
   numbers return    return or recover a block to its registry's pool
   policy evaluate   what the global number policies grant each RIR, and why
   log key           print the log's verifier key
+  params            import, export (IANA XML, CSV) and list protocol parameter registries
   audit             verify an instance from its public log
   simulate          replay an instance's change requests under another charter
   version           print the version
@@ -102,6 +103,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.numbersCmd(ctx, rest)
 	case "policy":
 		return m.policyCmd(ctx, rest)
+	case "params":
+		return m.paramsCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "steward", version())
 		return nil
