@@ -420,10 +420,11 @@ func (a *analysis) childAddrs(name string) (addrs []netip.Addr, answered bool, e
 }
 
 func (a *analysis) consistency05() {
-	var okEv []string
+	var okEv, outside []string
 	compared, bad := 0, false
 	for _, ns := range a.d.NS {
 		if !a.inZone(ns.Name) {
+			outside = append(outside, fmt.Sprintf("%s: %s", ns.Name, addrList(ns.Addrs)))
 			continue
 		}
 		child, answered, ev := a.childAddrs(ns.Name)
@@ -443,6 +444,10 @@ func (a *analysis) consistency05() {
 	}
 	if compared > 0 && !bad {
 		a.add("CONSISTENCY05", "ADDRESSES_MATCH", OK, "The glue equals the child's address records.", okEv...)
+	}
+	if len(outside) > 0 {
+		a.add("CONSISTENCY05", "OUT_OF_BAILIWICK_NOT_COMPARED", INFO,
+			"Name servers outside the zone are not compared: their zones, not this one, are authoritative for their addresses.", outside...)
 	}
 }
 
