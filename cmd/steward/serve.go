@@ -31,6 +31,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	smtpFrom := fs.String("smtp-from", "", "sender address of e-mail (default steward@ the host of --public-url)")
 	smtpUser := fs.String("smtp-user", "", "SMTP user name for PLAIN authentication (password in $STEWARD_SMTP_PASSWORD)")
 	publicURL := fs.String("public-url", "", "the web UI's public URL, for links in e-mail (default the HTTP address)")
+	checkPort := fs.Uint("check-port", 53, "port on which the technical checks of change requests query name servers (another for lab instances)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	pos, err := parse(fs, args)
@@ -42,6 +43,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *interval <= 0 {
 		return usagef("--checkpoint-interval must be positive")
+	}
+	if *checkPort == 0 || *checkPort > 65535 {
+		return usagef("--check-port must be a port number, 1 to 65535")
 	}
 	log, err := m.logger(*logFormat, *logLevel)
 	if err != nil {
@@ -95,7 +99,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	follower := rdap.NewFollower(rdap.FollowerConfig{Source: in.store, Clock: m.Clock, Logger: log})
 	go follower.Run(ctx)
-	runner, err := m.startWorkflow(ctx, in, log, pub, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr})
+	runner, err := m.startWorkflow(ctx, in, log, pub, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr, checkPort: uint16(*checkPort)})
 	if err != nil {
 		return err
 	}

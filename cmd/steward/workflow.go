@@ -13,6 +13,7 @@ import (
 
 type workflowFlags struct {
 	smtp, from, user, publicURL, httpAddr string
+	checkPort                            uint16
 }
 
 // startWorkflow runs the change requests' own steps in the background:
@@ -42,7 +43,7 @@ func (m *Main) startWorkflow(ctx context.Context, in *instance, log *slog.Logger
 			return nil, usagef("--smtp: %v", err)
 		}
 	}
-	cfg := workflow.Config{Store: in.store, Clock: m.Clock, Logger: log, Mail: mailer, BaseURL: base, Check: runChecks}
+	cfg := workflow.Config{Store: in.store, Clock: m.Clock, Logger: log, Mail: mailer, BaseURL: base, Check: checker(f.checkPort)}
 	if pub != nil && pub.p != nil {
 		cfg.Changed = pub.p.Kick
 	}
