@@ -69,6 +69,10 @@ func New(cfg Config) *Runner {
 	return &Runner{cfg: cfg, log: cfg.Logger.With("component", "workflow"), wake: make(chan struct{}, 1)}
 }
 
+// SetBaseURL sets the public URL of the web UI for links in e-mail; call
+// it before Run.
+func (r *Runner) SetBaseURL(u string) { r.cfg.BaseURL = u }
+
 // Wake asks Run to take a step now; it never blocks. The web server calls
 // it after every action on a request.
 func (r *Runner) Wake() {

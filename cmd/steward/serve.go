@@ -99,7 +99,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	follower := rdap.NewFollower(rdap.FollowerConfig{Source: in.store, Clock: m.Clock, Logger: log})
 	go follower.Run(ctx)
-	runner, err := m.startWorkflow(ctx, in, log, pub, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr, checkPort: uint16(*checkPort)})
+	runner, err := m.newWorkflow(in, log, pub, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr, checkPort: uint16(*checkPort)})
 	if err != nil {
 		return err
 	}
@@ -112,6 +112,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	url := "http://" + srv.Addr().String()
+	if *publicURL == "" {
+		runner.SetBaseURL(url)
+	}
+	go runner.Run(ctx)
 	log.Info("serving", "url", url, "data", *dir, "origin", in.cfg.Origin, "store", in.store.Dialect().Name())
 	fmt.Fprintf(m.Stdout, "Steward is serving %s at %s\n", in.cfg.Origin, url)
 	if dnsSrv != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/url"
@@ -16,10 +15,10 @@ type workflowFlags struct {
 	checkPort                            uint16
 }
 
-// startWorkflow runs the change requests' own steps in the background:
-// the clock, the technical checks, e-mail, and publication of what was
-// implemented.
-func (m *Main) startWorkflow(ctx context.Context, in *instance, log *slog.Logger, pub *publishing, f workflowFlags) (*workflow.Runner, error) {
+// newWorkflow makes the runner of the change requests' own steps: the
+// clock, the technical checks, e-mail, and publication of what was
+// implemented. serve starts it once the web server listens.
+func (m *Main) newWorkflow(in *instance, log *slog.Logger, pub *publishing, f workflowFlags) (*workflow.Runner, error) {
 	base := f.publicURL
 	if base == "" {
 		base = "http://" + f.httpAddr
@@ -47,7 +46,5 @@ func (m *Main) startWorkflow(ctx context.Context, in *instance, log *slog.Logger
 	if pub != nil && pub.p != nil {
 		cfg.Changed = pub.p.Kick
 	}
-	r := workflow.New(cfg)
-	go r.Run(ctx)
-	return r, nil
+	return workflow.New(cfg), nil
 }
