@@ -12,7 +12,7 @@ import (
 
 type workflowFlags struct {
 	smtp, from, user, publicURL, httpAddr string
-	checkPort                            uint16
+	checkPort                             uint16
 }
 
 // newWorkflow makes the runner of the change requests' own steps: the
