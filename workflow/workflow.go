@@ -128,16 +128,18 @@ func (r *Runner) Step(ctx context.Context) error {
 				r.log.Warn("no delegation to check", "request", id, "err", err)
 				continue
 			}
+			began := time.Now()
 			results := r.cfg.Check(ctx, *t, c.Requests)
+			took := time.Since(began)
 			v, err := st.Do(ctx, steward.RecordChecks(steward.ActorRegistry, id, results))
 			if err != nil {
 				r.log.Warn("recording checks", "request", id, "err", err)
 				continue
 			}
 			req = v.(*steward.Request)
-			r.log.Info("checks recorded", "request", id, "state", req.State)
-			if req.State == steward.StateImplemented || req.State == steward.StatePublished {
-				changed = true
+			r.log.Info("checks recorded", "request", id, "state", req.State, "seconds", took.Seconds())
+			if req.State == steward.StateImplemented && r.cfg.Changed != nil {
+				r.cfg.Changed() // publish it now, not after the rest of this step
 			}
 		}
 		if req.State == steward.StateImplemented {

@@ -15,7 +15,7 @@ import (
 )
 
 // run runs the steward command in-process and returns its output.
-func run(t *testing.T, args ...string) (string, error) {
+func run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out, Clock: steward.SystemClock{}, PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
@@ -23,7 +23,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func mustRun(t *testing.T, args ...string) string {
+func mustRun(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := run(t, args...)
 	if err != nil {

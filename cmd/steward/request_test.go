@@ -72,7 +72,7 @@ requests: {allow_loopback: true}
 
 // api calls the JSON API and decodes the answer into out (if not nil); it
 // returns the status.
-func api(t *testing.T, method, u, bearer string, in, out any) int {
+func api(t testing.TB, method, u, bearer string, in, out any) int {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -108,7 +108,7 @@ func api(t *testing.T, method, u, bearer string, in, out any) int {
 
 // tokenFor logs a demo participant in through the API and returns a token
 // with the given scopes.
-func tokenFor(t *testing.T, base, handle string, scopes ...string) string {
+func tokenFor(t testing.TB, base, handle string, scopes ...string) string {
 	t.Helper()
 	var tok struct {
 		Bearer string `json:"bearer"`
@@ -120,7 +120,7 @@ func tokenFor(t *testing.T, base, handle string, scopes ...string) string {
 }
 
 // waitRequest polls a request until ok, failing after timeout.
-func waitRequest(t *testing.T, base string, id int64, timeout time.Duration, ok func(*steward.Request) bool) *steward.Request {
+func waitRequest(t testing.TB, base string, id int64, timeout time.Duration, ok func(*steward.Request) bool) *steward.Request {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -139,7 +139,7 @@ func waitRequest(t *testing.T, base string, id int64, timeout time.Duration, ok 
 
 // labChild signs a child zone served by ns1 (127.0.0.2) and ns2
 // (127.0.0.3) and returns its text and its KSK's DS.
-func labChild(t *testing.T, zone string) (string, steward.DS) {
+func labChild(t testing.TB, zone string) (string, steward.DS, *dns.DNSKEY) {
 	t.Helper()
 	ksk, err := dnssec.GenerateKey(zone, dns.ECDSAP256SHA256, true)
 	if err != nil {
@@ -171,7 +171,7 @@ func labChild(t *testing.T, zone string) (string, steward.DS) {
 		b.WriteString(rr.String() + "\n")
 	}
 	d := ksk.DNSKEY.ToDS(dns.SHA256)
-	return b.String(), steward.DS{KeyTag: d.KeyTag, Algorithm: d.Algorithm, DigestType: d.DigestType, Digest: strings.ToUpper(d.Digest)}
+	return b.String(), steward.DS{KeyTag: d.KeyTag, Algorithm: d.Algorithm, DigestType: d.DigestType, Digest: strings.ToUpper(d.Digest)}, ksk.DNSKEY
 }
 
 // TestRequestEndToEnd takes a new TLD from submission to the DNS: the
@@ -181,7 +181,22 @@ func labChild(t *testing.T, zone string) (string, steward.DS) {
 // delegation, and the request page names the serial. A DS change that
 // matches no key of the child is held by the DNSSEC check and changes
 // nothing.
-func TestRequestEndToEnd(t *testing.T) {
+// lab is a running lab instance: steward serving the real root zone over
+// HTTP and DNS, checking against NSD servers of the child zone lab.
+// (127.0.0.2 and 127.0.0.3), mailing to a sink.
+type lab struct {
+	srv    *served
+	base   string
+	sink   *testproc.SMTPSink
+	voters []string // the council's voting members
+	op     string   // a write token of the operator, the requester
+	child  string   // the child zone's text
+	ds     steward.DS
+	ksk    *dns.DNSKEY
+}
+
+func startLab(t testing.TB) *lab {
+	t.Helper()
 	nsd := testproc.Need(t, "nsd")
 	if _, err := os.Stat(testdata.RootZoneFile); err != nil {
 		testdata.Missing(t, err)
@@ -194,30 +209,35 @@ func TestRequestEndToEnd(t *testing.T) {
 	mustRun(t, "init", "--demo", "--charter", file, "--origin", "steward.example/lab", dir)
 	mustRun(t, "import", "rootzone", "--data", dir, testdata.RootZoneFile)
 
-	child, ds := labChild(t, "lab.")
+	l := &lab{}
+	l.child, l.ds, l.ksk = labChild(t, "lab.")
 	port := testproc.FreePort(t)
-	testproc.StartNSD(t, nsd, port, []string{"127.0.0.2", "127.0.0.3"}, map[string]string{"lab.": child}, "")
-	sink := testproc.NewSMTPSink(t)
+	testproc.StartNSD(t, nsd, port, []string{"127.0.0.2", "127.0.0.3"}, map[string]string{"lab.": l.child}, "")
+	l.sink = testproc.NewSMTPSink(t)
 
-	srv := serveInProcess(t, "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0",
-		"--check-port", fmt.Sprint(port), "--smtp", sink.Addr, "--smtp-from", "registry@steward.example")
-	base := "http://" + srv.HTTP
+	l.srv = serveInProcess(t, "--data", dir, "--http", "127.0.0.1:0", "--dns", "127.0.0.1:0",
+		"--check-port", fmt.Sprint(port), "--smtp", l.sink.Addr, "--smtp-from", "registry@steward.example")
+	l.base = "http://" + l.srv.HTTP
 
 	var council struct {
 		Members []steward.Member `json:"members"`
 	}
-	api(t, "GET", base+"/api/v1/bodies/council", "", nil, &council)
-	var voters []string
+	api(t, "GET", l.base+"/api/v1/bodies/council", "", nil, &council)
 	for _, m := range council.Members {
 		if m.Capacity == "voting" {
-			voters = append(voters, m.Participant)
+			l.voters = append(l.voters, m.Participant)
 		}
 	}
-	if len(voters) != 2 {
-		t.Fatalf("council voters %v", voters)
+	if len(l.voters) != 2 {
+		t.Fatalf("council voters %v", l.voters)
 	}
-	op := tokenFor(t, base, "operator", "write")
+	l.op = tokenFor(t, l.base, "operator", "write")
+	return l
+}
 
+func TestRequestEndToEnd(t *testing.T) {
+	l := startLab(t)
+	srv, base, sink, voters, op, ds := l.srv, l.base, l.sink, l.voters, l.op, l.ds
 	var r steward.Request
 	st := api(t, "POST", base+"/api/v1/requests", op, steward.RequestInput{Kind: "tld.delegate", TLD: "lab", Reason: "a lab TLD",
 		Change: steward.Change{NS: []string{"ns1.lab.", "ns2.lab."}, Glue: []steward.Glue{{Name: "ns1.lab.", Addrs: []string{"127.0.0.2"}}, {Name: "ns2.lab.", Addrs: []string{"127.0.0.3"}}},

@@ -34,13 +34,13 @@ type served struct {
 }
 
 // serveInProcess runs "steward serve ARGS" until the test ends or Stop.
-func serveInProcess(t *testing.T, args ...string) *served {
+func serveInProcess(t testing.TB, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &syncWriter{w: &strings.Builder{}}
 	s := &served{mu: &w.mu, out: w.w.(*strings.Builder), stop: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
-	m := &Main{Stdout: w, Stderr: io.Discard, Clock: steward.SystemClock{}, Ready: ready,
+	m := &Main{Stdout: w, Stderr: w, Clock: steward.SystemClock{}, Ready: ready,
 		PasswordParams: steward.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
 	go func() { s.done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
 	t.Cleanup(func() { _ = s.Stop() })
