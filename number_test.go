@@ -2,6 +2,7 @@ package steward_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,26 @@ func TestCIDRSplit(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tt.want {
 			t.Errorf("Prefixes(%s) = %v; want %s", tt.rng, got, tt.want)
+		}
+	}
+}
+
+func TestCanonicalBlock(t *testing.T) {
+	b := &steward.Block{Family: "ipv4", First: "1.0.0.0", Last: "1.0.0.255", Registry: "apnic", Holder: "A<&>", Status: "assigned", Country: "AU", Date: "20110811",
+		Name: "Ünïcode \u2028 \"q\"", Contacts: []steward.Contact{{Handle: "H", Role: "abuse"}}, Ext: []string{"x"}, Events: []int64{1, 2},
+		IANA: &steward.IANAEntry{Registry: "r", Prefix: "001/8", Designation: "d", Status: "S", Date: "2010-01", Whois: "w", RDAP: []string{"https://x/"}, Xrefs: []string{"note:1"}, Notes: "<xref/>", Raw: "<record>\n</record>"}}
+	for _, x := range []*steward.Block{b, {Family: "asn", First: "1", Last: "2", Registry: "iana", Status: "reserved"}} {
+		got, err := steward.CanonicalBlockJSON(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := json.Marshal(x)
+		want, err := steward.CanonicalJSON(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("canonicalBlock:\n%s\nCanonicalJSON:\n%s", got, want)
 		}
 	}
 }

@@ -94,7 +94,9 @@ func TestNumbersCLI(t *testing.T) {
 		}
 	}
 	out = mustRun(t, "policy", "evaluate", "--json", "--data", dir)
-	var rep struct{ Grants []struct{ Registry, Policy string } }
+	var rep struct {
+		Grants []struct{ Registry, Policy string }
+	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Grants) != 15 {
 		t.Fatalf("policy evaluate --json: %v, %d grants", err, len(rep.Grants))
 	}
