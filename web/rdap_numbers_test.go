@@ -22,7 +22,11 @@ import (
 // (a small copy) and AFRINIC's real delegated-extended statistics file.
 func numbersFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := newFixture(t)
+	return numbersFixtureTB(t, newFixture(t))
+}
+
+func numbersFixtureTB(t testing.TB, f *fixture) *fixture {
+	t.Helper()
 	f.do(t, steward.ImportRootZone(steward.ActorImport, rdapRoot()))
 	path := testdata.Shared("rir-stats", "delegated-afrinic-extended-20240105")
 	file, err := os.Open(path)
