@@ -28,6 +28,7 @@ import (
 //	forum/flag/<thread>/<n>/<handle>      a participant's flag on a post
 //	forum/queue/<thread>/<n>              a post awaiting a moderator
 //	forum/sub/<handle>/<target>           a subscription
+//	forum/subscriber/<target>/<handle>    the same, indexed by what is followed
 //	forum/notice/<handle>/<seq>           a mention of a participant
 //	forum/stats/<kind>/<month>/<group>/<region>   participation counters
 //	forum/counter/<kind>                  the last id given to a thread, …
@@ -470,8 +471,15 @@ func init() {
 	}))
 	register("forum.subscribed", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *subscribed) error {
 		k := "forum/sub/" + e.Actor + "/" + p.Target
+		rk := "forum/subscriber/" + p.Target + "/" + e.Actor
 		if !p.On {
+			if err := w.Delete(ctx, rk); err != nil {
+				return err
+			}
 			return w.Delete(ctx, k)
+		}
+		if err := w.Put(ctx, rk, []byte("1")); err != nil {
+			return err
 		}
 		return PutJSON(ctx, w, k, Subscription{Target: p.Target, Since: e.Time})
 	}))
@@ -1017,4 +1025,18 @@ func Notices(ctx context.Context, r StateReader, handle string, limit int) ([]No
 func HasReacted(ctx context.Context, r StateReader, handle string, thread int64, n int, reaction string) bool {
 	_, err := r.Get(ctx, fmt.Sprintf("forum/reaction/%s/%07d/%s/%s", fpad(thread), n, handle, reaction))
 	return err == nil
+}
+
+// Subscribers returns the handles that follow target, in order.
+func Subscribers(ctx context.Context, r StateReader, target string) ([]string, error) {
+	prefix := "forum/subscriber/" + target + "/"
+	kvs, err := ScanAll(ctx, r, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(kvs))
+	for i, kv := range kvs {
+		out[i] = strings.TrimPrefix(kv.Key, prefix)
+	}
+	return out, nil
 }

@@ -103,6 +103,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.startForumMail(ctx, in, log, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr}); err != nil {
+		return err
+	}
 	srv := web.New(web.Config{
 		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
 		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,

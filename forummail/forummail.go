@@ -1,0 +1,284 @@
+// Package forummail e-mails the forum's participants about what they
+// follow: a message at once when someone mentions them (@handle), and a
+// digest of new threads, posts, submissions, syntheses and answers on the
+// issues, threads and consultations they subscribe to, sent every
+// DigestEvery. It follows the ledger, reading the entries appended since
+// it started, and sends through an SMTP server (net/smtp, by way of a
+// Sender such as workflow.Mailer).
+//
+// Pending digest lines are kept in memory: a restart forgets them, and a
+// notifier starts at the ledger's head, so it never mails about the past.
+package forummail
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"steward"
+	"steward/ledger"
+)
+
+// Sender sends one plain-text message.
+type Sender interface {
+	Send(to, subject, body string) error
+}
+
+// Source is what the notifier reads: the state, the private e-mail
+// addresses and the ledger.
+type Source interface {
+	steward.StateReader
+	steward.SecretReader
+	Head(ctx context.Context) (int64, ledger.Digest, error)
+	Entries(ctx context.Context, start, end int64) ([][]byte, error)
+}
+
+// Config configures a Notifier.
+type Config struct {
+	Source  Source
+	Mail    Sender
+	BaseURL string // the web UI's public URL, for links
+	Clock   steward.Clock
+	Logger  *slog.Logger
+	// DigestEvery is how often digests go out; default 24 hours.
+	DigestEvery time.Duration
+	// Poll is how often the ledger is read; default 2 seconds.
+	Poll time.Duration
+}
+
+// Notifier follows the ledger and sends the forum's e-mail. Its methods
+// are safe for concurrent use.
+type Notifier struct {
+	cfg        Config
+	mu         sync.Mutex
+	next       int64
+	started    bool
+	lastDigest time.Time
+	pending    map[string][]string // handle → digest lines
+	seen       map[string]map[string]bool
+}
+
+// New returns a notifier; it does no I/O.
+func New(cfg Config) *Notifier {
+	if cfg.Clock == nil {
+		cfg.Clock = steward.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DigestEvery == 0 {
+		cfg.DigestEvery = 24 * time.Hour
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 2 * time.Second
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	return &Notifier{cfg: cfg, pending: map[string][]string{}, seen: map[string]map[string]bool{}}
+}
+
+// Run steps until ctx ends.
+func (n *Notifier) Run(ctx context.Context) {
+	t := time.NewTicker(n.cfg.Poll)
+	defer t.Stop()
+	for {
+		if err := n.Step(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("forum mail", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Step reads the entries appended since the last step, sends the
+// mentions among them, and sends the digests when they are due. The first
+// step only notes the ledger's head.
+func (n *Notifier) Step(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	head, _, err := n.cfg.Source.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if !n.started {
+		n.started, n.next, n.lastDigest = true, head, n.cfg.Clock.Now()
+		return nil
+	}
+	for n.next < head {
+		end := min(head, n.next+1000)
+		raw, err := n.cfg.Source.Entries(ctx, n.next, end)
+		if err != nil {
+			return err
+		}
+		for _, b := range raw {
+			e, err := steward.DecodeEvent(b)
+			if err != nil {
+				return err
+			}
+			if err := n.handle(ctx, e); err != nil {
+				n.cfg.Logger.Error("forum mail", "entry", e.Seq, "err", err)
+			}
+			n.next = e.Seq + 1
+		}
+	}
+	if n.cfg.Clock.Now().Sub(n.lastDigest) >= n.cfg.DigestEvery {
+		n.lastDigest = n.cfg.Clock.Now()
+		return n.sendDigests(ctx)
+	}
+	return nil
+}
+
+// SendDigests sends the pending digests now.
+func (n *Notifier) SendDigests(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lastDigest = n.cfg.Clock.Now()
+	return n.sendDigests(ctx)
+}
+
+type eventRef struct {
+	ID           int64  `json:"id"`
+	Thread       int64  `json:"thread"`
+	N            int    `json:"n"`
+	Consultation int64  `json:"consultation"`
+	Issue        string `json:"issue"`
+	Title        string `json:"title"`
+	Decision     string `json:"decision"`
+}
+
+func (n *Notifier) handle(ctx context.Context, e *steward.Event) error {
+	if !strings.HasPrefix(e.Kind, "forum.") {
+		return nil
+	}
+	var p eventRef
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return err
+	}
+	src := n.cfg.Source
+	switch e.Kind {
+	case "forum.thread-opened", "forum.post-added":
+		tid, num := p.Thread, p.N
+		if e.Kind == "forum.thread-opened" {
+			tid, num = p.ID, 1
+		}
+		t, err := steward.LoadThread(ctx, src, tid)
+		if err != nil {
+			return err
+		}
+		post, err := steward.LoadPost(ctx, src, tid, num)
+		if err != nil {
+			return err
+		}
+		link := fmt.Sprintf("%s/forum/threads/%d?page=%d#p%d", n.cfg.BaseURL, tid, (num-1)/steward.PageSize+1, num)
+		mentioned := map[string]bool{}
+		for i, h := range steward.Mentions(post.Body) {
+			if i == steward.MaxMentions || h == e.Actor {
+				break
+			}
+			if _, err := steward.LoadParticipant(ctx, src, h); err != nil {
+				continue
+			}
+			mentioned[h] = true
+			n.mail(ctx, h, fmt.Sprintf("%s mentioned you in %q", e.Actor, t.Title),
+				fmt.Sprintf("%s mentioned you in the forum thread %q:\n\n%s\n\nRead and reply: %s\n", e.Actor, t.Title, post.Body, link))
+		}
+		line := fmt.Sprintf("%s posted in %q: %s", e.Actor, t.Title, link)
+		if num == 1 {
+			line = fmt.Sprintf("%s opened the thread %q: %s", e.Actor, t.Title, link)
+		}
+		return n.queue(ctx, e, line, mentioned, "thread:"+fmt.Sprint(tid), "issue:"+t.Issue)
+	case "forum.submission-made":
+		c, err := steward.LoadConsultation(ctx, src, p.Consultation)
+		if err != nil {
+			return err
+		}
+		return n.queue(ctx, e, fmt.Sprintf("%s made submission %d to the consultation %q: %s/forum/consultations/%d#s%d",
+			e.Actor, p.N, c.Title, n.cfg.BaseURL, c.ID, p.N), nil, fmt.Sprintf("consultation:%d", c.ID))
+	case "forum.synthesis-published":
+		c, err := steward.LoadConsultation(ctx, src, p.Consultation)
+		if err != nil {
+			return err
+		}
+		return n.queue(ctx, e, fmt.Sprintf("The synthesis of the consultation %q is published: %s/forum/consultations/%d#synthesis",
+			c.Title, n.cfg.BaseURL, c.ID), nil, fmt.Sprintf("consultation:%d", c.ID))
+	case "forum.consultation-opened":
+		if p.Issue == "" {
+			return nil
+		}
+		return n.queue(ctx, e, fmt.Sprintf("A consultation is open: %q: %s/forum/consultations/%d", p.Title, n.cfg.BaseURL, p.ID), nil, "issue:"+p.Issue)
+	case "forum.recommendation-answered":
+		r, err := steward.LoadRecommendation(ctx, src, p.ID)
+		if err != nil || r.Issue == "" {
+			return err
+		}
+		return n.queue(ctx, e, fmt.Sprintf("%s answered the recommendation %q: %s. %s/forum/recommendations/%d",
+			r.To, r.Title, p.Decision, n.cfg.BaseURL, r.ID), nil, "issue:"+r.Issue)
+	}
+	return nil
+}
+
+// queue adds a digest line for every subscriber of the targets but the
+// actor and those told already.
+func (n *Notifier) queue(ctx context.Context, e *steward.Event, line string, skip map[string]bool, targets ...string) error {
+	done := map[string]bool{}
+	for _, t := range targets {
+		subs, err := steward.Subscribers(ctx, n.cfg.Source, t)
+		if err != nil {
+			return err
+		}
+		for _, h := range subs {
+			if h == e.Actor || skip[h] || done[h] {
+				continue
+			}
+			done[h] = true
+			if len(n.pending[h]) < 500 {
+				n.pending[h] = append(n.pending[h], line)
+			}
+		}
+	}
+	return nil
+}
+
+func (n *Notifier) sendDigests(ctx context.Context) error {
+	handles := make([]string, 0, len(n.pending))
+	for h := range n.pending {
+		handles = append(handles, h)
+	}
+	sort.Strings(handles)
+	for _, h := range handles {
+		lines := n.pending[h]
+		var b strings.Builder
+		fmt.Fprintf(&b, "What happened in the forum on what you follow:\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+		fmt.Fprintf(&b, "\nYour subscriptions: %s/forum/notifications\n", n.cfg.BaseURL)
+		n.mail(ctx, h, fmt.Sprintf("Forum digest: %d new item%s", len(lines), map[bool]string{true: "", false: "s"}[len(lines) == 1]), b.String())
+		delete(n.pending, h)
+	}
+	return nil
+}
+
+func (n *Notifier) mail(ctx context.Context, handle, subject, body string) {
+	to, err := steward.Email(ctx, n.cfg.Source, handle)
+	if err != nil {
+		n.cfg.Logger.Warn("forum mail: no address", "participant", handle, "err", err)
+		return
+	}
+	subject = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, subject)
+	if err := n.cfg.Mail.Send(to, subject, body); err != nil {
+		n.cfg.Logger.Error("forum mail", "participant", handle, "err", err)
+	}
+}
