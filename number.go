@@ -227,6 +227,9 @@ func FamilyWidth(family string) int {
 // ParseSpan parses a range of the family: "FIRST-LAST", a CIDR prefix
 // "ADDR/LEN" (addresses), or a single value.
 func ParseSpan(family, s string) (Span, error) {
+	if family != FamilyIPv4 && family != FamilyIPv6 && family != FamilyASN {
+		return Span{}, Errorf(EINVALID, "family %q: want ipv4, ipv6 or asn", family)
+	}
 	s = strings.TrimSpace(s)
 	if family != FamilyASN && strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
