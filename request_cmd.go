@@ -203,6 +203,17 @@ func SubmitRequest(actor string, in RequestInput) Command {
 				return refuse(ctx, tx, actor, 0, name, "submit "+in.Kind, Errorf(EFORBIDDEN, "%s is not a contact of %s: only its contacts may request changes to it", actor, name))
 			}
 		}
+		if in.Kind == charter.KindTLDDelegate {
+			rules, policy, err := TLDStringsInForce(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			if rules != nil {
+				if err := rules.Check(name, policy); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if id, err := openRequestFor(ctx, tx, name); err != nil {
 			return nil, err
 		} else if id != 0 {

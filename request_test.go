@@ -90,6 +90,7 @@ func (w *requestWorld) later(t *testing.T, d time.Duration) {
 	t.Helper()
 	w.m.now = w.m.now.Add(d)
 	w.must(t, steward.AdvanceRequests(100))
+	w.must(t, steward.AdvancePolicies(100))
 }
 
 var passing = []steward.CheckResult{{Module: "BASIC", Case: "BASIC01", Level: "OK", Message: "fine"}}

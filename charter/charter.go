@@ -44,6 +44,7 @@ type Charter struct {
 	Forum     ForumConfig
 	RDAP      RDAP     // what RDAP publishes of people (rdap.go)
 	Requests  Requests // change request rules; DefaultRequests if the file has none
+	PDP       PDP      // the policy development process as written; see PDPFor
 	Hash      string   // lowercase hex SHA-256 of the file's bytes
 }
 

@@ -421,7 +421,7 @@ func (p *parser) idList(n *yaml.Node, path, what string, special ...string) ([]s
 // The charter's top-level fields, in the order of the manual.
 var topFields = []string{
 	"charter", "name", "summary", "regions", "stakeholder_groups", "bodies", "windows",
-	"decisions", "appeals", "amendment", "roles", "petitions", "forum", "rdap", "requests",
+	"decisions", "appeals", "amendment", "roles", "petitions", "forum", "rdap", "requests", "pdp",
 }
 
 // Identifiers that may not be used as body ids, because they have a special
@@ -501,6 +501,9 @@ func (p *parser) charter(doc *yaml.Node) *Charter {
 	c.Requests = DefaultRequests()
 	if n := o.get("requests"); n != nil {
 		p.requests(c, n)
+	}
+	if n := o.get("pdp"); n != nil {
+		p.pdp(c, n)
 	}
 	return c
 }

@@ -108,6 +108,9 @@ func (r *Runner) Step(ctx context.Context) error {
 	if _, err := st.Do(ctx, steward.AdvanceRequests(1000)); err != nil {
 		return fmt.Errorf("advance: %w", err)
 	}
+	if _, err := st.Do(ctx, steward.AdvancePolicies(1000)); err != nil {
+		return fmt.Errorf("advance policies: %w", err)
+	}
 	ids, err := steward.OpenRequests(ctx, st, 1000)
 	if err != nil {
 		return err
