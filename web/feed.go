@@ -43,30 +43,38 @@ type atomEntry struct {
 	Summary string     `xml:"summary"`
 }
 
-func (s *Server) writeFeed(w http.ResponseWriter, r *http.Request, title, self string, reqs []steward.Request) {
+// requestEntries makes feed entries of requests.
+func requestEntries(base string, reqs []steward.Request) []atomEntry {
+	var out []atomEntry
+	for _, q := range reqs {
+		last := q.Timeline[len(q.Timeline)-1]
+		href := fmt.Sprintf("%s/requests/%d", base, q.ID)
+		out = append(out, atomEntry{
+			Title: fmt.Sprintf("Request %d: %s .%s — %s", q.ID, q.Kind, q.TLD, q.State), ID: href,
+			Updated: q.Updated.UTC().Format(time.RFC3339), Link: atomLink{Href: href}, Author: atomPerson{Name: q.Submitter},
+			Summary: strings.TrimSpace(last.State + ": " + last.Note),
+		})
+	}
+	return out
+}
+
+func (s *Server) writeFeed(w http.ResponseWriter, r *http.Request, title, self, alternate string, entries []atomEntry) {
 	base := baseURL(r)
 	name := "Steward"
 	if in, err := steward.LoadInstance(r.Context(), s.cfg.Store); err == nil {
 		name = in.Name
 	}
 	f := atomFeed{
-		Title: name + ": " + title, ID: base + self, Author: atomPerson{Name: name},
-		Links: []atomLink{{Rel: "self", Href: base + self, Type: "application/atom+xml"}, {Rel: "alternate", Href: base + "/requests"}},
+		Title: name + ": " + title, ID: base + self, Author: atomPerson{Name: name}, Entries: entries,
+		Links: []atomLink{{Rel: "self", Href: base + self, Type: "application/atom+xml"}, {Rel: "alternate", Href: base + alternate}},
 	}
-	updated := time.Unix(0, 0).UTC()
-	for _, q := range reqs {
-		if q.Updated.After(updated) {
-			updated = q.Updated
+	updated := time.Unix(0, 0).UTC().Format(time.RFC3339)
+	for _, e := range entries {
+		if e.Updated > updated {
+			updated = e.Updated
 		}
-		last := q.Timeline[len(q.Timeline)-1]
-		href := fmt.Sprintf("%s/requests/%d", base, q.ID)
-		f.Entries = append(f.Entries, atomEntry{
-			Title: fmt.Sprintf("Request %d: %s .%s — %s", q.ID, q.Kind, q.TLD, q.State), ID: href,
-			Updated: q.Updated.UTC().Format(time.RFC3339), Link: atomLink{Href: href}, Author: atomPerson{Name: q.Submitter},
-			Summary: strings.TrimSpace(last.State + ": " + last.Note),
-		})
 	}
-	f.Updated = updated.Format(time.RFC3339)
+	f.Updated = updated
 	b, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
 		s.problem(w, r, err)
@@ -88,7 +96,7 @@ func (s *Server) requestFeed(w http.ResponseWriter, r *http.Request) {
 	if t := r.URL.Query().Get("tld"); t != "" {
 		title, self = "change requests for ."+strings.ToLower(t), self+"?tld="+strings.ToLower(t)
 	}
-	s.writeFeed(w, r, title, self, l.Items)
+	s.writeFeed(w, r, title, self, "/requests", requestEntries(baseURL(r), l.Items))
 }
 
 func (s *Server) bodyFeed(w http.ResponseWriter, r *http.Request) {
@@ -120,5 +128,5 @@ func (s *Server) bodyFeed(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	s.writeFeed(w, r, "change requests reviewed by "+body, "/bodies/"+body+"/feed.atom", mine)
+	s.writeFeed(w, r, "change requests reviewed by "+body, "/bodies/"+body+"/feed.atom", "/bodies/"+body, requestEntries(baseURL(r), mine))
 }

@@ -209,6 +209,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/tlds/{name}", s.api(s.apiTLD))
 	m.Handle("GET /api/v1/zone/apex", s.api(s.apiApex))
 	s.requestRoutes(m)
+	s.policyRoutes(m)
 	m.Handle("/api/", s.api(s.apiFallback))
 
 	// Operations.

@@ -230,6 +230,10 @@ func (s *Server) fillPage(r *http.Request, id *identity, name string, p *page) (
 		return s.newRequestPage(r, id, p)
 	case "request":
 		return s.requestPage(r, id, p)
+	case "policy-new":
+		return s.newPolicyPage(r, id, p)
+	case "policy":
+		return s.pdpPage(r, id, p)
 	case "account":
 		if id == nil {
 			return "", steward.Errorf(steward.EUNAUTHORIZED, "log in first")
