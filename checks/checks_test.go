@@ -35,6 +35,7 @@ const (
 	addrA, addrB           = "127.0.0.2", "127.0.0.3"
 	addrC, addrD, addrNone = "127.0.0.4", "127.0.0.5", "127.0.0.9"
 	addrSilent             = "127.0.0.6"
+	addrA6                 = "::1" // A's IPv6 address, when the machine has one
 )
 
 // child is one child zone of the lab: what each server serves of it and
@@ -70,15 +71,22 @@ func dsOf(k *dnssec.Key) steward.DS {
 }
 
 // zoneRRs returns a child zone's unsigned records: SOA with the serial,
-// the NS set, and the A records of its hosts.
+// the NS set, and the A and AAAA records of its hosts (addresses separated
+// by commas).
 func zoneRRs(t *testing.T, zone string, serial int, ns []string, hosts map[string]string) []dns.RR {
 	t.Helper()
 	lines := []string{fmt.Sprintf("%s 3600 IN SOA %s hostmaster.%s %d 3600 900 604800 300", zone, ns[0], zone, serial)}
 	for _, n := range ns {
 		lines = append(lines, fmt.Sprintf("%s 3600 IN NS %s", zone, n))
 	}
-	for h, a := range hosts {
-		lines = append(lines, fmt.Sprintf("%s 3600 IN A %s", h, a))
+	for h, list := range hosts {
+		for _, a := range strings.Split(list, ",") {
+			typ := "A"
+			if strings.Contains(a, ":") {
+				typ = "AAAA"
+			}
+			lines = append(lines, fmt.Sprintf("%s 3600 IN %s %s", h, typ, a))
+		}
 	}
 	lines = append(lines, fmt.Sprintf("www.%s 3600 IN A 192.0.2.80", zone))
 	var rrs []dns.RR
@@ -133,7 +141,7 @@ func labZones(t *testing.T, now time.Time) []child {
 			name := h + "." + zone
 			names = append(names, name)
 			hosts[name] = addrs[h]
-			c.del.NS = append(c.del.NS, ns(name, addrs[h]))
+			c.del.NS = append(c.del.NS, ns(name, strings.Split(addrs[h], ",")...))
 		}
 		c.del.Zone = zone
 		c.del.DS = []steward.DS{dsOf(keys.ksk)}
@@ -148,6 +156,13 @@ func labZones(t *testing.T, now time.Time) []child {
 
 	good, _, _ := plain("good", two, "A", "B")
 	out = append(out, good)
+
+	// good6.test.: as good.test., with ns1 also at ::1 (when the machine
+	// has IPv6 loopback).
+	if ipv6Loopback() {
+		good6, _, _ := plain("good6", map[string]string{"ns1": addrA + "," + addrA6, "ns2": addrB}, "A", "B")
+		out = append(out, good6)
+	}
 
 	down, _, _ := plain("down", map[string]string{"ns1": addrA, "ns2": addrNone}, "A")
 	down.want = []string{"CONNECTIVITY01", "CONNECTIVITY02"}
@@ -372,6 +387,9 @@ func startNSD(t *testing.T, bin string, port int, addrs []string, zones map[stri
 	var ips strings.Builder
 	for _, a := range addrs {
 		fmt.Fprintf(&ips, "ip-address: %s@%d\n\t", a, port)
+		if strings.Contains(a, ":") {
+			server = strings.Replace(server, "do-ip6: no", "do-ip6: yes", 1)
+		}
 	}
 	server = strings.Replace(server, fmt.Sprintf("ip-address: 127.0.0.1@%d\n\t", port), ips.String(), 1)
 	var conf strings.Builder
@@ -427,7 +445,11 @@ func TestLab(t *testing.T) {
 			noauth = c.del
 		}
 	}
-	startNSD(t, bin, port, []string{addrA}, served["A"], "")
+	if ipv6Loopback() {
+		startNSD(t, bin, port, []string{addrA, addrA6}, served["A"], "")
+	} else {
+		startNSD(t, bin, port, []string{addrA}, served["A"], "")
+	}
 	startNSD(t, bin, port, []string{addrB}, served["B"], "")
 	startNSD(t, bin, port, []string{addrC}, map[string]string{"test.": parentZone(noauth)}, "")
 	startNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n\ttcp-timeout: 600\n")
@@ -469,6 +491,16 @@ func TestLab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ipv6Loopback reports whether the machine can listen on ::1.
+func ipv6Loopback() bool {
+	pc, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	_ = pc.Close()
+	return true
 }
 
 // holdTCP takes the only TCP slot of a server configured with tcp-count: 1
