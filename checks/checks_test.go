@@ -460,7 +460,7 @@ func TestLab(t *testing.T) {
 		name := strings.TrimSuffix(c.name, ".test.") + c.suffix
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			opt := Options{Port: uint16(port), Timeout: 2 * time.Second, AllowLoopback: true, Now: now}
+			opt := Options{Port: uint16(port), Timeout: 5 * time.Second, AllowLoopback: true, Now: now}
 			if c.opt != nil {
 				c.opt(&opt)
 			}

@@ -77,7 +77,7 @@ func TestHostileAnswers(t *testing.T) {
 			d := Delegation{Zone: "example.test.", NS: []NameServer{
 				{Name: "ns1.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
 			}}
-			rep := Run(context.Background(), d, Options{Port: port, Timeout: 400 * time.Millisecond, AllowLoopback: true})
+			rep := Run(context.Background(), d, Options{Port: port, Timeout: 4 * time.Second, AllowLoopback: true})
 			found := false
 			for _, r := range rep.Results {
 				if r.Case != "CONNECTIVITY01" {
