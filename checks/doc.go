@@ -9,9 +9,9 @@
 // cases such as CONNECTIVITY01 or DNSSEC02, and within a case the message
 // tags Zonemaster uses (REFERRAL_SIZE_TOO_LARGE, DS02_NO_MATCH_DS_DNSKEY…).
 // [Catalog] lists the cases run and says where steward's check departs
-// from the specification. One rule shapes those departures: each defect is
-// reported by one case only. A server that does not answer is
-// CONNECTIVITY's finding; the other cases judge only the answers that came
+// from the specification. One rule shapes those departures: a defect is
+// reported by the case it breaks, not again by every case it disturbs. A
+// server that does not answer is CONNECTIVITY's finding; the other cases judge only the answers that came
 // back, and only authoritative ones where they judge zone data. So a
 // charter can say, case by case, which failures block a change and which
 // are advisory.
