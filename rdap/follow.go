@@ -94,8 +94,8 @@ func (f *Follower) Run(ctx context.Context) {
 const batch = 2000
 
 // Update reads the entries appended since the last update and returns the
-// snapshot that reflects them; the same snapshot as before if there were
-// none.
+// snapshot that reflects them: the same snapshot as before if none of them
+// changed a record RDAP shows.
 func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -103,11 +103,12 @@ func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur := f.cur.Load(); cur != nil && head == f.head {
+	cur := f.cur.Load()
+	if cur != nil && head == f.head {
 		return cur, nil
 	}
 	changed := map[string]bool{}
-	tr := &tracker{MemState: f.state, meta: f.meta, changed: changed}
+	tr := &tracker{MemState: f.state, meta: f.meta, changed: changed, touched: f.last}
 	for f.head < head {
 		end := min(head, f.head+batch)
 		entries, err := f.src.Entries(ctx, f.head, end)
@@ -123,10 +124,15 @@ func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 			if err := steward.Apply(ctx, tr, e); err != nil {
 				return nil, err
 			}
-			f.last = tr.stamp
 		}
 		f.head = end
 	}
+	if cur != nil && len(changed) == 0 {
+		// Nothing RDAP shows changed: the snapshot, and the responses
+		// rendered from it, stay.
+		return cur, nil
+	}
+	f.last = tr.touched
 	return f.rebuild(ctx, changed)
 }
 
@@ -175,6 +181,7 @@ type tracker struct {
 	meta    map[string]*Events
 	changed map[string]bool
 	stamp   Stamp
+	touched Stamp // the last entry that changed a followed record
 }
 
 func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
@@ -194,6 +201,7 @@ func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
 		t.meta[key] = &Events{Registered: t.stamp, Changed: t.stamp}
 	}
 	t.changed[key] = true
+	t.touched = t.stamp
 	return nil
 }
 
@@ -201,6 +209,7 @@ func (t *tracker) Delete(ctx context.Context, key string) error {
 	if tracked(key) {
 		delete(t.meta, key)
 		t.changed[key] = true
+		t.touched = t.stamp
 	}
 	return t.MemState.Delete(ctx, key)
 }

@@ -11,7 +11,9 @@ import (
 )
 
 func init() {
-	projections = append(projections, projection{"num/", projectBlock})
+	for _, fam := range steward.Families {
+		projections = append(projections, projection{steward.BlockKeyPrefix(fam), projectBlock})
+	}
 }
 
 // rirNames are the regional registries' names, for their entities.

@@ -200,7 +200,7 @@ func (r *renderer) top() jTop {
 		Title: "Terms of Use",
 		Description: []string{
 			"This is the public registry data of " + s.Instance + ", derived from its append-only ledger and read-only.",
-			"The data reflects ledger entries 0 to " + strconv.FormatInt(s.Head-1, 10) + "; each object's events link to the ledger entries that registered and last changed it, and steward audit rebuilds the registry from the ledger.",
+			"The data is the registry as of ledger entry " + strconv.FormatInt(s.Head-1, 10) + "; each object's events link to the ledger entries that registered and last changed it, and steward audit rebuilds the registry from the ledger.",
 			"The charter in force governs this data, including which personal data is published.",
 		},
 		Links: []jLink{

@@ -18,8 +18,8 @@ const MaxResults = 100
 // It is immutable and safe for concurrent use; the objects it holds are
 // shared with later snapshots when they did not change.
 type Snapshot struct {
-	Head     int64 // ledger entries it reflects
-	Updated  Stamp // the last of those entries
+	Head     int64 // the size of the ledger when it was built
+	Updated  Stamp // the last entry that changed what RDAP shows
 	Built    time.Time
 	Instance string // the instance's name
 	Policy   charter.RDAP

@@ -241,3 +241,26 @@ func TestRDAPBootstrap(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Entries that change nothing RDAP shows keep the snapshot, and with it
+// the responses already rendered.
+func TestRDAPSnapshotKeptForUnrelatedEntries(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, steward.ImportRootZone(steward.ActorImport, rdapRoot()))
+	notice := func() string {
+		h := rdapGet(t, f, "/rdap/help", 200)
+		return h["notices"].([]any)[0].(map[string]any)["description"].([]any)[1].(string)
+	}
+	before := notice()
+	f.issueToken(t, aliceHandle, steward.ScopeRead) // a token is not RDAP data
+	if after := notice(); after != before {
+		t.Errorf("an unrelated entry rebuilt the snapshot:\n%s\n%s", before, after)
+	}
+	imp := rdapRoot()
+	imp.TLDs[0].NS = []string{"ns9.nic.example."}
+	imp.TLDs[0].Glue = nil
+	f.do(t, steward.ImportRootZone(steward.ActorImport, imp))
+	if after := notice(); after == before {
+		t.Error("a TLD change left the snapshot as it was")
+	}
+}
