@@ -182,27 +182,14 @@ type tldStringsInForce struct {
 	Rules  TLDStringRules `json:"rules"`
 }
 
-// updatePolicy is the common shape of the appliers of events about a
-// policy.
+func (p *Policy) track(e *Event, note string) bool {
+	p.Updated = e.Time
+	p.Timeline = append(p.Timeline, Step{Entry: e.Seq, Time: e.Time, Actor: e.Actor, Kind: e.Kind, State: p.State, Note: note})
+	return p.Final
+}
+
 func updatePolicy[T any](id func(*T) int64, f func(p *Policy, e *Event, x *T) (string, error)) applier {
-	return applyJSON(func(ctx context.Context, w StateWriter, e *Event, x *T) error {
-		var p Policy
-		if err := GetJSON(ctx, w, policyKey(id(x)), &p); err != nil {
-			return err
-		}
-		note, err := f(&p, e, x)
-		if err != nil {
-			return err
-		}
-		p.Updated = e.Time
-		p.Timeline = append(p.Timeline, Step{Entry: e.Seq, Time: e.Time, Actor: e.Actor, Kind: e.Kind, State: p.State, Note: note})
-		if p.Final {
-			if err := w.Delete(ctx, policyOpenKey(p.ID)); err != nil && ErrorCode(err) != ENOTFOUND {
-				return err
-			}
-		}
-		return PutJSON(ctx, w, policyKey(p.ID), p)
-	})
+	return updateTracked(policyKey, policyOpenKey, id, f)
 }
 
 func init() {
@@ -664,16 +651,8 @@ func policyBallot(ctx context.Context, tx Tx, c *charter.Charter, p *Policy) (bo
 	if now.Before(b.Closes) && (len(voters) == 0 || len(b.Votes) < len(voters) || now.Before(b.Opens.Add(time.Duration(d.Windows.Objection)))) {
 		return false, nil
 	}
-	rule := c.RuleFor(charter.KindPolicyRatify, b.Body)
-	if rule == nil {
-		return false, fmt.Errorf("body %s has no decision rule", b.Body)
-	}
-	ballots := make([]charter.Ballot, len(b.Votes))
-	for i, v := range b.Votes {
-		ballots[i] = charter.Ballot{Member: v.Member, Group: v.Group, Region: v.Region, Vote: v.Vote}
-	}
-	out := rule.Evaluate(len(voters), ballots)
-	if _, err := tx.Emit(ctx, ActorRegistry, "policy.ballot-closed", requestBallot{ID: p.ID, Body: b.Body, Role: b.Role, Passed: out.Passed, Reasons: out.Reasons}); err != nil {
+	out, err := closeBallot(ctx, tx, c, charter.KindPolicyRatify, "policy.ballot-closed", p.ID, b, len(voters))
+	if err != nil {
 		return false, err
 	}
 	if !out.Passed {

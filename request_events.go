@@ -98,27 +98,46 @@ type requestRefused struct {
 	Reason string `json:"reason"`
 }
 
-// updateRequest is the common shape of the appliers of events about an
-// existing request: load it, change it, stamp the timeline, store it.
-func updateRequest[T any](id func(*T) int64, f func(r *Request, e *Event, p *T) (note string, err error)) applier {
-	return applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *T) error {
-		r, err := LoadRequest(ctx, w, id(p))
+// A tracked record (a request, a policy) keeps a timeline of the events
+// that changed it; track stamps one and reports whether the record is
+// final.
+type tracked interface {
+	track(e *Event, note string) (final bool)
+}
+
+func (r *Request) track(e *Event, note string) bool {
+	r.Updated = e.Time
+	r.Timeline = append(r.Timeline, Step{Entry: e.Seq, Time: e.Time, Actor: e.Actor, Kind: e.Kind, State: r.State, Note: note})
+	return r.Final
+}
+
+// updateTracked is the common shape of the appliers of events about an
+// existing tracked record: load it, change it, stamp its timeline, drop it
+// from the open ones once final, store it.
+func updateTracked[R any, PR interface {
+	*R
+	tracked
+}, T any](key, openKey func(int64) string, id func(*T) int64, f func(r PR, e *Event, x *T) (string, error)) applier {
+	return applyJSON(func(ctx context.Context, w StateWriter, e *Event, x *T) error {
+		r := PR(new(R))
+		if err := GetJSON(ctx, w, key(id(x)), r); err != nil {
+			return err
+		}
+		note, err := f(r, e, x)
 		if err != nil {
 			return err
 		}
-		note, err := f(r, e, p)
-		if err != nil {
-			return err
-		}
-		r.Updated = e.Time
-		r.Timeline = append(r.Timeline, Step{Entry: e.Seq, Time: e.Time, Actor: e.Actor, Kind: e.Kind, State: r.State, Note: note})
-		if r.Final {
-			if err := w.Delete(ctx, requestOpenKey(r.ID)); err != nil && ErrorCode(err) != ENOTFOUND {
+		if r.track(e, note) {
+			if err := w.Delete(ctx, openKey(id(x))); err != nil && ErrorCode(err) != ENOTFOUND {
 				return err
 			}
 		}
-		return PutJSON(ctx, w, requestKey(r.ID), r)
+		return PutJSON(ctx, w, key(id(x)), r)
 	})
+}
+
+func updateRequest[T any](id func(*T) int64, f func(r *Request, e *Event, x *T) (string, error)) applier {
+	return updateTracked(requestKey, requestOpenKey, id, f)
 }
 
 func init() {

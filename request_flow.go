@@ -239,16 +239,8 @@ func review(ctx context.Context, tx Tx, c *charter.Charter, r *Request) (bool, e
 			return false, nil
 		}
 	}
-	rule := c.RuleFor(r.Kind, b.Body)
-	if rule == nil {
-		return false, fmt.Errorf("body %s has no decision rule", b.Body)
-	}
-	ballots := make([]charter.Ballot, len(b.Votes))
-	for i, v := range b.Votes {
-		ballots[i] = charter.Ballot{Member: v.Member, Group: v.Group, Region: v.Region, Vote: v.Vote}
-	}
-	out := rule.Evaluate(len(voters), ballots)
-	if _, err := tx.Emit(ctx, ActorRegistry, "request.ballot-closed", requestBallot{ID: r.ID, Body: b.Body, Role: b.Role, Passed: out.Passed, Reasons: out.Reasons}); err != nil {
+	out, err := closeBallot(ctx, tx, c, r.Kind, "request.ballot-closed", r.ID, b, len(voters))
+	if err != nil {
 		return false, err
 	}
 	if !out.Passed {
@@ -382,4 +374,21 @@ func markPublished(ctx context.Context, tx Tx, p Publication) error {
 		}
 	}
 	return nil
+}
+
+// closeBallot applies the rule of decisions of kind to ballot b, with
+// seated voting members, and records the outcome as an eventKind entry
+// about record id.
+func closeBallot(ctx context.Context, tx Tx, c *charter.Charter, kind, eventKind string, id int64, b *Review, seated int) (charter.Outcome, error) {
+	rule := c.RuleFor(kind, b.Body)
+	if rule == nil {
+		return charter.Outcome{}, fmt.Errorf("body %s has no decision rule", b.Body)
+	}
+	ballots := make([]charter.Ballot, len(b.Votes))
+	for i, v := range b.Votes {
+		ballots[i] = charter.Ballot{Member: v.Member, Group: v.Group, Region: v.Region, Vote: v.Vote}
+	}
+	out := rule.Evaluate(seated, ballots)
+	_, err := tx.Emit(ctx, ActorRegistry, eventKind, requestBallot{ID: id, Body: b.Body, Role: b.Role, Passed: out.Passed, Reasons: out.Reasons})
+	return out, err
 }

@@ -47,17 +47,11 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var src audit.Source
-	if strings.HasPrefix(pos[0], "http://") || strings.HasPrefix(pos[0], "https://") {
-		src = &audit.HTTPSource{BaseURL: pos[0], Client: &http.Client{Timeout: 60 * time.Second}}
-	} else {
-		ds, err := openDirSource(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		defer ds.in.Close()
-		src = ds
+	src, closeSrc, err := openLogSource(ctx, pos[0])
+	if err != nil {
+		return err
 	}
+	defer closeSrc()
 	rep, err := audit.Audit(ctx, src, audit.Options{Key: *key, Seen: seen})
 	if err != nil {
 		var f *audit.Failure
@@ -87,6 +81,19 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  first audit of this log: its key is now pinned in %s\n", *statePath)
 	}
 	return nil
+}
+
+// openLogSource opens the log at arg: the URL of a running instance, or a
+// data directory (read-only). The caller calls the returned close.
+func openLogSource(ctx context.Context, arg string) (audit.Source, func(), error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		return &audit.HTTPSource{BaseURL: arg, Client: &http.Client{Timeout: 60 * time.Second}}, func() {}, nil
+	}
+	ds, err := openDirSource(ctx, arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds, func() { ds.in.Close() }, nil
 }
 
 // dirSource audits a data directory through its store, read-only.

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"steward/audit"
 	"steward/charter"
@@ -42,17 +40,11 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the charter is not valid:\n%w", err)
 	}
-	var src audit.Source
-	if strings.HasPrefix(pos[0], "http://") || strings.HasPrefix(pos[0], "https://") {
-		src = &audit.HTTPSource{BaseURL: pos[0], Client: &http.Client{Timeout: 60 * time.Second}}
-	} else {
-		ds, err := openDirSource(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		defer ds.in.Close()
-		src = ds
+	src, closeSrc, err := openLogSource(ctx, pos[0])
+	if err != nil {
+		return err
 	}
+	defer closeSrc()
 	sim := simulate.New(c)
 	// The ledger is verified as an audit does, and observed as it replays.
 	if _, err := audit.Audit(ctx, src, audit.Options{Key: *key, Observe: sim.Observe}); err != nil {
