@@ -123,42 +123,62 @@ type IANAFile struct {
 }
 
 // ImportIANA returns the command that makes the registry hold exactly the
-// records of an IANA number registry file, among the blocks that came from
-// that file's registries (see SyncBlocks). Importing the same file again
-// changes nothing.
-func ImportIANA(actor string, f *IANAFile) Command {
+// records of IANA number registry files, among the blocks that came from
+// those files' registries (see SyncBlocks), checking each family once for
+// all the files. Importing the same files again changes nothing. Two files
+// of one registry are refused.
+func ImportIANA(actor string, files ...*IANAFile) Command {
 	subs := map[string]bool{}
-	for _, s := range f.Registry.Segments {
-		if s.Records != "" {
-			subs[s.Records] = true
+	ids := map[string]bool{}
+	dup := ""
+	var blocks []Block
+	var names []string
+	for _, f := range files {
+		if ids[f.Registry.ID] {
+			dup = f.Registry.ID
 		}
+		ids[f.Registry.ID] = true
+		names = append(names, f.Registry.ID)
+		for _, s := range f.Registry.Segments {
+			if s.Records != "" {
+				subs[s.Records] = true
+			}
+		}
+		blocks = append(blocks, f.Blocks...)
 	}
 	var fams []string
 	for _, fam := range Families {
-		for i := range f.Blocks {
-			if f.Blocks[i].Family == fam {
+		for i := range blocks {
+			if blocks[i].Family == fam {
 				fams = append(fams, fam)
 				break
 			}
 		}
 	}
 	scope := func(b *Block) bool { return b.IANA != nil && subs[b.IANA.Registry] }
-	sync := SyncBlocks(actor, "iana:"+f.Registry.ID, scope, fams, f.Blocks)
+	sync := SyncBlocks(actor, "iana:"+strings.Join(names, ","), scope, fams, blocks)
 	return func(ctx context.Context, tx Tx) (any, error) {
-		if !registryRE.MatchString(f.Registry.ID) {
-			return nil, Errorf(EINVALID, "IANA registry id %q", f.Registry.ID)
+		if dup != "" {
+			return nil, Errorf(EINVALID, "two files of the IANA registry %s: import one of each", dup)
+		}
+		for _, f := range files {
+			if !registryRE.MatchString(f.Registry.ID) {
+				return nil, Errorf(EINVALID, "IANA registry id %q", f.Registry.ID)
+			}
 		}
 		v, err := sync(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		cur, err := LoadIANARegistry(ctx, tx, f.Registry.ID)
-		if err != nil && ErrorCode(err) != ENOTFOUND {
-			return nil, err
-		}
-		if err != nil || !equalJSON(cur, &f.Registry) {
-			if _, err := tx.Emit(ctx, actor, "block.iana-registry", f.Registry); err != nil {
+		for _, f := range files {
+			cur, err := LoadIANARegistry(ctx, tx, f.Registry.ID)
+			if err != nil && ErrorCode(err) != ENOTFOUND {
 				return nil, err
+			}
+			if err != nil || !equalJSON(cur, &f.Registry) {
+				if _, err := tx.Emit(ctx, actor, "block.iana-registry", f.Registry); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return v, nil

@@ -48,30 +48,16 @@ func (m *Main) importNumbers(ctx context.Context, kind string, args []string) er
 		}
 		cmd = steward.ImportStats(steward.ActorImport, files...)
 	case "iana-registry":
-		var cmds []steward.Command
+		var files []*steward.IANAFile
 		for _, p := range pos {
 			f, err := readFile(p, func(r io.Reader) (*steward.IANAFile, error) { return ianaxml.Parse(p, r) })
 			if err != nil {
 				return err
 			}
 			records += len(f.Blocks)
-			cmds = append(cmds, steward.ImportIANA(steward.ActorImport, f))
+			files = append(files, f)
 		}
-		cmd = func(ctx context.Context, tx steward.Tx) (any, error) {
-			var total steward.RecordCounts
-			for _, c := range cmds {
-				v, err := c(ctx, tx)
-				if err != nil {
-					return nil, err
-				}
-				n := v.(*steward.RecordCounts)
-				total.Added += n.Added
-				total.Changed += n.Changed
-				total.Removed += n.Removed
-				total.Unchanged += n.Unchanged
-			}
-			return &total, nil
-		}
+		cmd = steward.ImportIANA(steward.ActorImport, files...)
 	}
 	in, err := openInstance(ctx, *dir, openOptions{clock: m.Clock, checkpointInterval: -1})
 	if err != nil {
