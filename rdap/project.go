@@ -217,7 +217,7 @@ func (m *model) snapshot(prev *Snapshot, d dirtySet) *Snapshot {
 	if d.domains {
 		m.buildDomains(s)
 	} else {
-		s.domains, s.domainNames, s.nameservers, s.nsNames, s.nsByAddr = prev.domains, prev.domainNames, prev.nameservers, prev.nsNames, prev.nsByAddr
+		s.domains, s.domainNames, s.nameservers, s.nsNames, s.nsByAddr, s.nsDomains = prev.domains, prev.domainNames, prev.nameservers, prev.nsNames, prev.nsByAddr, prev.nsDomains
 	}
 	if d.entities {
 		m.buildEntities(s)
@@ -247,6 +247,7 @@ func (m *model) buildDomains(s *Snapshot) {
 	s.domains = make(map[string]*Domain, len(m.tlds))
 	s.nameservers = map[string]*Nameserver{}
 	s.nsByAddr = nil
+	s.nsDomains = map[string][]string{}
 	for name, rec := range m.tlds {
 		t := rec.tld
 		d := &Domain{Name: name, DS: t.DS, Events: rec.events}
@@ -283,8 +284,12 @@ func (m *model) buildDomains(s *Snapshot) {
 				}
 			}
 			d.Nameservers = append(d.Nameservers, ns)
+			s.nsDomains[n] = append(s.nsDomains[n], name)
 		}
 		s.domains[name] = d
+	}
+	for _, ds := range s.nsDomains {
+		slices.Sort(ds)
 	}
 	s.domainNames = sortedKeys(s.domains)
 	s.nsNames = sortedKeys(s.nameservers)

@@ -143,7 +143,7 @@ func (s *Snapshot) HelpResponse(base string) []byte {
 		Title: "Queries",
 		Description: []string{
 			"Lookups: domain/NAME (the top-level domains of the root zone), nameserver/NAME, entity/HANDLE, ip/ADDRESS, ip/ADDRESS/LENGTH, autnum/NUMBER.",
-			"Searches: domains?name=PATTERN, nameservers?name=PATTERN, nameservers?ip=ADDRESS, entities?fn=PATTERN, entities?handle=PATTERN. A pattern may end in one '*', after at least one character; a search returns at most 100 objects.",
+			"Searches: domains?name=PATTERN, domains?nsLdhName=PATTERN, domains?nsIp=ADDRESS, nameservers?name=PATTERN, nameservers?ip=ADDRESS, entities?fn=PATTERN, entities?handle=PATTERN. A pattern may end in one '*', after at least one character; a search returns at most 100 objects.",
 			"Bootstrap files (RFC 9224): bootstrap/dns.json, bootstrap/ipv4.json, bootstrap/ipv6.json, bootstrap/asn.json.",
 		},
 		Links: []jLink{{Value: base + "help", Rel: "help", Href: r.root + "docs/rdap", Type: "text/html"}},

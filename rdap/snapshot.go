@@ -29,6 +29,7 @@ type Snapshot struct {
 	nameservers map[string]*Nameserver
 	nsNames     []string // sorted
 	nsByAddr    map[netip.Addr][]string
+	nsDomains   map[string][]string // name server → the TLDs it serves, sorted
 	entities    map[string]*Entity
 	byHandle    []keyed // folded handle → handle
 	byName      []keyed // folded name → handle, only names RDAP may show
@@ -106,6 +107,35 @@ func (s *Snapshot) SearchNameservers(p Pattern) ([]*Nameserver, bool) {
 	for i, n := range names {
 		out[i] = s.nameservers[n]
 	}
+	return out, more
+}
+
+// SearchDomainsByNameserver returns the domains served by a name server
+// whose name matches (domains?nsLdhName=), or, if addr is valid, by a name
+// server with that glue address (domains?nsIp=).
+func (s *Snapshot) SearchDomainsByNameserver(p Pattern, addr netip.Addr) ([]*Domain, bool) {
+	var names []string
+	more := false
+	if addr.IsValid() {
+		names = s.nsByAddr[addr.Unmap()]
+	} else {
+		names, more = prefixSearch(s.nsNames, p, MaxResults)
+	}
+	seen := map[string]bool{}
+	var out []*Domain
+	for _, n := range names {
+		for _, d := range s.nsDomains[n] {
+			if seen[d] {
+				continue
+			}
+			if len(out) == MaxResults {
+				return out, true
+			}
+			seen[d] = true
+			out = append(out, s.domains[d])
+		}
+	}
+	slices.SortFunc(out, func(a, b *Domain) int { return cmp.Compare(a.Name, b.Name) })
 	return out, more
 }
 

@@ -205,16 +205,28 @@ func (s *Server) rdapDomains(w http.ResponseWriter, r *http.Request, snap *rdap.
 		s.rdapFail(w, r, err)
 		return
 	}
-	if k != "name" {
-		s.rdapError(w, http.StatusNotImplemented, "domain search by "+k+" is not implemented: search by name")
-		return
+	var ds []*rdap.Domain
+	var more bool
+	switch k {
+	case "nsIp":
+		a, err := netip.ParseAddr(v)
+		if err != nil || a.Zone() != "" {
+			s.rdapError(w, http.StatusBadRequest, "nsIp: not an IPv4 or IPv6 address")
+			return
+		}
+		ds, more = snap.SearchDomainsByNameserver(rdap.Pattern{}, a)
+	default:
+		p, err := rdap.ParseNamePattern(k, v)
+		if err != nil {
+			s.rdapFail(w, r, err)
+			return
+		}
+		if k == "nsLdhName" {
+			ds, more = snap.SearchDomainsByNameserver(p, netip.Addr{})
+		} else {
+			ds, more = snap.SearchDomains(p)
+		}
 	}
-	p, err := rdap.ParseNamePattern(k, v)
-	if err != nil {
-		s.rdapFail(w, r, err)
-		return
-	}
-	ds, more := snap.SearchDomains(p)
 	s.rdapWrite(w, snap.DomainSearchResponse(ds, more, base))
 }
 

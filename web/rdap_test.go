@@ -179,16 +179,17 @@ func TestRDAPSearch(t *testing.T) {
 		}
 	}
 	for q, code := range map[string]int{
-		"/rdap/domains?name=*":         422,
-		"/rdap/domains?name=e*x":       422,
-		"/rdap/domains?name=*.org":     422,
-		"/rdap/domains?name=a%20b*":    400,
-		"/rdap/domains":                400,
-		"/rdap/domains?name=a&name=b":  400,
-		"/rdap/domains?nsLdhName=ns1*": 501,
-		"/rdap/entities?fn=*":          422,
-		"/rdap/entities?email=x":       400,
-		"/rdap/nameservers?ip=1.2.3":   400,
+		"/rdap/domains?name=*":        422,
+		"/rdap/domains?name=e*x":      422,
+		"/rdap/domains?name=*.org":    422,
+		"/rdap/domains?name=a%20b*":   400,
+		"/rdap/domains":               400,
+		"/rdap/domains?name=a&name=b": 400,
+		"/rdap/entities?fn=*":         422,
+		"/rdap/entities?email=x":      400,
+		"/rdap/nameservers?ip=1.2.3":  400,
+		"/rdap/domains?nsIp=x":        400,
+		"/rdap/domains?nsLdhName=*":   422,
 	} {
 		rdapGet(t, f, q, code)
 	}
