@@ -139,6 +139,10 @@ func (m *Main) create(ctx context.Context, dir string, cfg *Config, name, preset
 			return fail(fmt.Errorf("demo participants: %w", err))
 		}
 		fmt.Fprintf(m.Stdout, "  demo:    %d participants seated in %d bodies; every account's password is %q (operator: %s)\n", n, len(c.Bodies), password, op.Handle)
+		if err := demoZone(ctx, in, op.Handle); err != nil {
+			return fail(fmt.Errorf("demo root zone: %w", err))
+		}
+		fmt.Fprintf(m.Stdout, "  root:    a small demo root zone (%s), whose TLDs' contact is %s; replace it with steward import rootzone\n", strings.Join(demoTLDs, ", "), op.Handle)
 	} else {
 		fmt.Fprintf(m.Stdout, "  operator: %s, password %s (shown once; change it after logging in)\n", op.Handle, password)
 	}
@@ -248,4 +252,35 @@ func title(id string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// demoTLDs are the TLDs of a demo instance's root zone.
+var demoTLDs = []string{"demonet", "labnet", "meshnet"}
+
+// demoZone gives a demo instance a small root zone, served by steward
+// itself on loopback, with TLDs whose name servers are on documentation
+// addresses, and makes the operator their contact: enough to follow change
+// requests through to publication.
+func demoZone(ctx context.Context, in *instance, contact string) error {
+	imp := steward.RootZoneImport{Apex: steward.Apex{
+		MName: "a.root.steward.localhost.", RName: "hostmaster.steward.localhost.",
+		Refresh: 1800, Retry: 900, Expire: 604800, Minimum: 86400, SOATTL: 86400,
+		NS: []string{"a.root.steward.localhost."}, NSTTL: 518400, DelegationTTL: 172800, DSTTL: 86400,
+		Glue: []steward.Glue{{Name: "a.root.steward.localhost.", Addrs: []string{"127.0.0.1"}}},
+	}}
+	for i, t := range demoTLDs {
+		imp.TLDs = append(imp.TLDs, steward.TLD{Name: t, NS: []string{"ns1.nic." + t + ".", "ns2.nic." + t + "."}, Glue: []steward.Glue{
+			{Name: "ns1.nic." + t + ".", Addrs: []string{fmt.Sprintf("192.0.2.%d", 10+i), fmt.Sprintf("2001:db8::%d:1", 10+i)}},
+			{Name: "ns2.nic." + t + ".", Addrs: []string{fmt.Sprintf("198.51.100.%d", 10+i)}},
+		}})
+	}
+	if _, err := in.store.Do(ctx, steward.ImportRootZone(steward.ActorImport, imp)); err != nil {
+		return err
+	}
+	for _, t := range demoTLDs {
+		if _, err := in.store.Do(ctx, steward.GrantRole(steward.ActorInit, steward.Grant{Participant: contact, Role: steward.RoleResourceContact, Scope: steward.TLDScope(t)})); err != nil {
+			return err
+		}
+	}
+	return nil
 }
