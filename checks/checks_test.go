@@ -6,8 +6,6 @@ import (
 	"maps"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -378,52 +376,6 @@ func parentZone(noauth Delegation) string {
 	return b.String()
 }
 
-// startNSD runs one NSD on addrs serving zones (name → file text), with
-// extra server options, and waits until it answers for the first zone.
-func startNSD(t *testing.T, bin string, port int, addrs []string, zones map[string]string, extra string) {
-	t.Helper()
-	dir := t.TempDir()
-	server := testproc.NSDServer(dir, port)
-	var ips strings.Builder
-	for _, a := range addrs {
-		fmt.Fprintf(&ips, "ip-address: %s@%d\n\t", a, port)
-		if strings.Contains(a, ":") {
-			server = strings.Replace(server, "do-ip6: no", "do-ip6: yes", 1)
-		}
-	}
-	server = strings.Replace(server, fmt.Sprintf("ip-address: 127.0.0.1@%d\n\t", port), ips.String(), 1)
-	var conf strings.Builder
-	conf.WriteString(server + extra + "remote-control:\n\tcontrol-enable: no\n")
-	names := slices.Sorted(maps.Keys(zones))
-	for i, z := range names {
-		file := fmt.Sprintf("z%d.zone", i)
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(zones[z]), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&conf, "zone:\n\tname: %q\n\tzonefile: %q\n", z, file)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nsd.conf"), []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	testproc.Start(t, bin, []string{"-d", "-c", filepath.Join(dir, "nsd.conf")}, dir)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		m := new(dns.Msg)
-		m.SetQuestion(names[0], dns.TypeSOA)
-		c := &dns.Client{Timeout: 500 * time.Millisecond}
-		r, _, err := c.Exchange(m, fmt.Sprintf("%s:%d", addrs[0], port))
-		if err == nil && r.Rcode == dns.RcodeSuccess {
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
-			serr, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-			t.Fatalf("NSD on %v did not serve %s: %v\n%s\n%s", addrs, names[0], err, testproc.Tail(string(log), 2000), testproc.Tail(string(serr), 2000))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestLab runs the checks against real NSD servers serving one good child
 // zone and zones with one defect each, and asserts exactly which cases
 // fail for each.
@@ -446,13 +398,13 @@ func TestLab(t *testing.T) {
 		}
 	}
 	if ipv6Loopback() {
-		startNSD(t, bin, port, []string{addrA, addrA6}, served["A"], "")
+		testproc.StartNSD(t, bin, port, []string{addrA, addrA6}, served["A"], "")
 	} else {
-		startNSD(t, bin, port, []string{addrA}, served["A"], "")
+		testproc.StartNSD(t, bin, port, []string{addrA}, served["A"], "")
 	}
-	startNSD(t, bin, port, []string{addrB}, served["B"], "")
-	startNSD(t, bin, port, []string{addrC}, map[string]string{"test.": parentZone(noauth)}, "")
-	startNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n\ttcp-timeout: 600\n")
+	testproc.StartNSD(t, bin, port, []string{addrB}, served["B"], "")
+	testproc.StartNSD(t, bin, port, []string{addrC}, map[string]string{"test.": parentZone(noauth)}, "")
+	testproc.StartNSD(t, bin, port, []string{addrD}, served["D"], "\ttcp-count: 1\n\ttcp-reject-overflow: yes\n\ttcp-timeout: 600\n")
 	holdTCP(t, fmt.Sprintf("%s:%d", addrD, port))
 	blackHole(t, fmt.Sprintf("%s:%d", addrSilent, port))
 

@@ -42,7 +42,7 @@ func (m *Main) newWorkflow(in *instance, log *slog.Logger, pub *publishing, f wo
 			return nil, usagef("--smtp: %v", err)
 		}
 	}
-	cfg := workflow.Config{Store: in.store, Clock: m.Clock, Logger: log, Mail: mailer, BaseURL: base, Check: checker(f.checkPort)}
+	cfg := workflow.Config{Store: in.store, Clock: m.Clock, Logger: log, Mail: mailer, BaseURL: base, Check: checker(f.checkPort, m.Clock)}
 	if pub != nil && pub.p != nil {
 		cfg.Changed = pub.p.Kick
 	}

@@ -3,9 +3,11 @@ package testproc
 import (
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,9 @@ func StartNSD(t testing.TB, bin string, port int, addrs []string, zones map[stri
 	var ips strings.Builder
 	for _, a := range addrs {
 		fmt.Fprintf(&ips, "ip-address: %s@%d\n\t", a, port)
+		if strings.Contains(a, ":") {
+			server = strings.Replace(server, "do-ip6: no", "do-ip6: yes", 1)
+		}
 	}
 	server = strings.Replace(server, fmt.Sprintf("ip-address: 127.0.0.1@%d\n\t", port), ips.String(), 1)
 	var conf strings.Builder
@@ -44,7 +49,7 @@ func StartNSD(t testing.TB, bin string, port int, addrs []string, zones map[stri
 		m := new(dns.Msg)
 		m.SetQuestion(names[0], dns.TypeSOA)
 		c := &dns.Client{Timeout: 500 * time.Millisecond}
-		r, _, err := c.Exchange(m, fmt.Sprintf("%s:%d", addrs[0], port))
+		r, _, err := c.Exchange(m, net.JoinHostPort(addrs[0], strconv.Itoa(port)))
 		if err == nil && r.Rcode == dns.RcodeSuccess {
 			return
 		}
