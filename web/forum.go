@@ -34,6 +34,12 @@ var forumFlashes = map[string]string{
 	"synthesis":    "The synthesis is published.",
 	"recommended":  "The recommendation is sent to the body.",
 	"answered":     "The answer is recorded.",
+	"announced":    "The meeting is announced and its call for workshop proposals is open.",
+	"proposal":     "Your workshop proposal is published.",
+	"scored":       "Your scores are recorded.",
+	"decided":      "The decision is recorded.",
+	"scheduled":    "The session is in the programme.",
+	"reported":     "The session report is published.",
 }
 
 func init() {
@@ -63,6 +69,7 @@ func (s *Server) forumRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /forum/code-of-conduct", s.ui(s.conductPage))
 	m.HandleFunc("GET /forum/notifications", s.ui(s.notificationsPage))
 	s.consultRoutes(m)
+	s.meetingRoutes(m)
 
 	m.Handle("GET /api/v1/forum/issues", s.api(s.apiIssues))
 	m.Handle("POST /api/v1/forum/issues", s.api(s.apiProposeIssue))
@@ -916,5 +923,6 @@ func (s *Server) forumPage(name string) uiHandler {
 		"forum": s.forumHome, "issue": s.issuePage, "thread": s.threadPage, "post_edit": s.editPage,
 		"consultations": s.consultationsPage, "consultation": s.consultationPage,
 		"recommendations": s.recommendationsPage, "recommendation": s.recommendationPage,
+		"meetings": s.meetingsPage, "meeting": s.meetingPage,
 	}[name]
 }

@@ -414,3 +414,67 @@ func TestLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestForumMeetingWeb(t *testing.T) {
+	t.Parallel()
+	f := forumFixture(t)
+	var evaluators string
+	for _, b := range f.charter.Bodies {
+		if b.ID != f.charter.Forum.Body && b.ID != f.charter.Roles.Moderators {
+			evaluators = b.ID
+			break
+		}
+	}
+	op := f.login(opHandle, testPassword)
+	now := f.clock.Now()
+	ft := func(d time.Duration) string { return now.Add(d).Format("2006-01-02T15:04") }
+	loc := location(t, op.form("/forum/meetings", url.Values{"csrf": {op.csrf("/forum/meetings")}, "id": {"2026"}, "title": {"Annual meeting 2026"},
+		"venue": {"Kyoto"}, "evaluators": {evaluators}, "rooms": {"Room A\nRoom B"}, "proposals_due": {ft(10 * 24 * time.Hour)},
+		"starts": {ft(40 * 24 * time.Hour)}, "ends": {ft(43 * 24 * time.Hour)}}))
+	if loc != "/forum/meetings/2026?flash=announced" {
+		t.Fatalf("announced at %q", loc)
+	}
+	alice := f.login(aliceHandle, testPassword)
+	loc = location(t, alice.form("/forum/meetings/2026/proposals", url.Values{"csrf": {alice.csrf("/forum/meetings/2026")}, "title": {"Community networks <script>x</script>"},
+		"description": {"A **round table**."}, "issue": {"capacity-building"}, "gender": {"woman"},
+		"speaker_name_1": {"Amina"}, "speaker_group_1": {"civil-society"}, "speaker_region_1": {"africa"}, "speaker_gender_1": {"woman"},
+		"speaker_name_2": {"Kenji"}, "speaker_group_2": {"technical-academic"}, "speaker_region_2": {"asia-pacific"}, "speaker_gender_2": {"man"}}))
+	if loc != "/forum/meetings/2026/proposals/1?flash=proposal" {
+		t.Fatalf("proposal at %q", loc)
+	}
+	f.clock.Advance(11 * 24 * time.Hour)
+	f.do(t, steward.SeatMember(opHandle, evaluators, bobHandle, ""))
+	bob := f.login(bobHandle, testPassword)
+	location(t, bob.form("/forum/meetings/2026/proposals/1/scores", url.Values{"csrf": {bob.csrf("/forum/meetings/2026/proposals/1")},
+		"score_relevance": {"5"}, "score_content": {"4"}, "score_diversity": {"5"}, "score_interaction": {"4"}, "comment": {"Good."}}))
+	location(t, op.form("/forum/meetings/2026/proposals/1/decision", url.Values{"csrf": {op.csrf("/forum/meetings/2026")}, "decision": {"accept"}, "reason": {"Highest score."}}))
+	location(t, op.form("/forum/meetings/2026/sessions", url.Values{"csrf": {op.csrf("/forum/meetings/2026")}, "kind": {"workshop"}, "proposal": {"1"},
+		"room": {"Room A"}, "starts": {ft(40*24*time.Hour + 9*time.Hour)}, "ends": {ft(40*24*time.Hour + 10*time.Hour + 30*time.Minute)}}))
+	location(t, alice.form("/forum/meetings/2026/sessions/1/report", url.Values{"csrf": {alice.csrf("/forum/meetings/2026")}, "text": {"We mapped **12** networks."}}))
+	page := readBody(t, f.anon().get("/forum/meetings/2026"))
+	for _, want := range []string{"Kyoto", "relevance", "45.0", "accepted", "By gender", "<strong>12</strong>", "Room A"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the meeting page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>x") {
+		t.Error("the proposal's title is not escaped")
+	}
+	resp := f.anon().get("/forum/meetings/2026/programme.ics")
+	ics := readBody(t, resp)
+	if resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" || !strings.Contains(ics, "BEGIN:VEVENT\r\n") ||
+		!strings.Contains(ics, "DTSTART:"+now.Add(40*24*time.Hour+9*time.Hour).UTC().Format("20060102T150405Z")) || !strings.Contains(ics, "LOCATION:Room A\\, Kyoto") {
+		t.Errorf("programme.ics:\n%s", ics)
+	}
+	for _, l := range strings.Split(ics, "\r\n") {
+		if len(l) > 75 {
+			t.Errorf("unfolded iCalendar line %q", l)
+		}
+	}
+	info := decodeJSON[struct {
+		Balance []steward.Balance
+	}](t, f.anon().get("/api/v1/forum/meetings/2026"), http.StatusOK)
+	if len(info.Balance) != 3 || info.Balance[2].Accepted["woman"] != 1 {
+		t.Errorf("balance = %+v", info.Balance)
+	}
+}
