@@ -242,14 +242,14 @@ func init() {
 		p.Reviews = append(p.Reviews, Review{Body: x.Body, Role: x.Role, Opens: x.Opens, Closes: x.Closes, Rule: x.Rule})
 		return fmt.Sprintf("%s ballot of %s until %s", x.Role, x.Body, x.Closes.Format(time.RFC3339)), nil
 	}))
-	register("policy.voted", updatePolicy(func(x *requestVoted) int64 { return x.ID }, func(p *Policy, e *Event, x *requestVoted) (string, error) {
+	register("policy.voted", countVotes(updatePolicy(func(x *requestVoted) int64 { return x.ID }, func(p *Policy, e *Event, x *requestVoted) (string, error) {
 		rv := openBallot(p.Reviews)
 		if rv == nil || rv.Body != x.Body || !x.Vote.Valid() || slices.ContainsFunc(rv.Votes, func(v Vote) bool { return v.Member == x.Member }) {
 			return "", fmt.Errorf("vote of %s in %s on policy %d does not apply", x.Member, x.Body, p.ID)
 		}
 		rv.Votes = append(rv.Votes, Vote{Member: x.Member, Group: x.Group, Region: x.Region, Vote: x.Vote, Reason: x.Reason, Time: e.Time})
 		return fmt.Sprintf("%s voted %s in %s", x.Member, x.Vote, x.Body), nil
-	}))
+	})))
 	register("policy.ballot-closed", updatePolicy(func(x *requestBallot) int64 { return x.ID }, func(p *Policy, e *Event, x *requestBallot) (string, error) {
 		rv := openBallot(p.Reviews)
 		if rv == nil || rv.Body != x.Body {

@@ -136,6 +136,17 @@ func updateTracked[R any, PR interface {
 	})
 }
 
+// countVotes wraps the applier of a vote so that it also counts the vote
+// in the participation statistics (by stakeholder group and region).
+func countVotes(f applier) applier {
+	return func(ctx context.Context, w StateWriter, e *Event) error {
+		if err := f(ctx, w, e); err != nil {
+			return err
+		}
+		return forumCount(ctx, w, e, "votes")
+	}
+}
+
 func updateRequest[T any](id func(*T) int64, f func(r *Request, e *Event, x *T) (string, error)) applier {
 	return updateTracked(requestKey, requestOpenKey, id, f)
 }
@@ -230,7 +241,7 @@ func init() {
 		}
 		return fmt.Sprintf("%s ballot of %s did not pass", p.Role, p.Body), nil
 	}))
-	register("request.voted", updateRequest(func(p *requestVoted) int64 { return p.ID }, func(r *Request, e *Event, p *requestVoted) (string, error) {
+	register("request.voted", countVotes(updateRequest(func(p *requestVoted) int64 { return p.ID }, func(r *Request, e *Event, p *requestVoted) (string, error) {
 		rv := r.OpenBallot()
 		if rv == nil || rv.Body != p.Body {
 			return "", fmt.Errorf("no open ballot of %s on request %d", p.Body, r.ID)
@@ -245,7 +256,7 @@ func init() {
 		}
 		rv.Votes = append(rv.Votes, Vote{Member: p.Member, Group: p.Group, Region: p.Region, Vote: p.Vote, Reason: p.Reason, Time: e.Time})
 		return fmt.Sprintf("%s voted %s in %s", p.Member, p.Vote, p.Body), nil
-	}))
+	})))
 	register("request.advised", updateRequest(func(p *requestText) int64 { return p.ID }, func(r *Request, e *Event, p *requestText) (string, error) {
 		rv := r.Review(p.Body, "advice")
 		if rv == nil || rv.Advice != "" {

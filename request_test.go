@@ -213,6 +213,23 @@ func TestRequestPathPerPreset(t *testing.T) {
 			if ok, _ := steward.HasGrant(context.Background(), w.m.st, "bob", steward.RoleResourceContact, "tld:newtld"); !ok {
 				t.Error("bob is not a contact of the new TLD")
 			}
+			stats, err := steward.ParticipationStats(context.Background(), w.m.st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var votes int64
+			for _, st := range stats {
+				if st.Kind == "votes" {
+					votes += st.N
+				}
+			}
+			cast := 0
+			for _, b := range tc.approval {
+				cast += len(w.members[b])
+			}
+			if votes != int64(cast) {
+				t.Errorf("participation counts %d votes, want %d", votes, cast)
+			}
 		})
 	}
 }
