@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/charter"
 	"steward/ledger"
 )
 
@@ -280,5 +281,35 @@ func TestMentions(t *testing.T) {
 		if got := strings.Join(steward.Mentions(in), " "); got != want {
 			t.Errorf("Mentions(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestParticipationCountsVotes(t *testing.T) {
+	w := newRequestWorld(t, "community")
+	r := delegate(t, w)
+	w.must(t, steward.RecordChecks(steward.ActorRegistry, r.ID, passing))
+	w.must(t, steward.ConfirmRequest("bob", r.ID, "web"))
+	b := w.req(t, r.ID).OpenBallot()
+	if b == nil {
+		t.Fatal("no ballot")
+	}
+	if w.m.now.Before(b.Opens) {
+		w.later(t, b.Opens.Sub(w.m.now))
+	}
+	for _, h := range w.members[b.Body] {
+		w.must(t, steward.CastVote(h, r.ID, b.Body, charter.VoteYes, ""))
+	}
+	stats, err := steward.ParticipationStats(context.Background(), w.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var votes int64
+	for _, s := range stats {
+		if s.Kind == "votes" {
+			votes += s.N
+		}
+	}
+	if votes != int64(len(w.members[b.Body])) || votes == 0 {
+		t.Errorf("participation counts %d votes, want %d", votes, len(w.members[b.Body]))
 	}
 }
