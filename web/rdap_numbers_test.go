@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	openrdap "github.com/openrdap/rdap"
 
@@ -306,4 +308,64 @@ func sameShape(path string, a, b any) []string {
 		}
 	}
 	return out
+}
+
+// The bootstrap files have the structure of IANA's real asn.json
+// (../shared/data/rdap/20c-rdap-testdata/iana-bootstrap): the same members
+// with the same JSON types, each service a pair of string arrays, entries
+// written as IANA writes them.
+func TestRDAPBootstrapMatchesIANA(t *testing.T) {
+	b, err := os.ReadFile(testdata.Shared("rdap", "20c-rdap-testdata", "iana-bootstrap", "asn.json"))
+	if err != nil {
+		testdata.Missing(t, err)
+	}
+	var real map[string]any
+	if err := json.Unmarshal(b, &real); err != nil {
+		t.Fatal(err)
+	}
+	f := numbersFixture(t)
+	for _, name := range []string{"asn.json", "ipv4.json", "ipv6.json", "dns.json"} {
+		ours := rdapGet(t, f, "/rdap/bootstrap/"+name, 200)
+		for k := range real {
+			if _, ok := ours[k]; !ok {
+				t.Errorf("%s: no %q member", name, k)
+			}
+		}
+		for k := range ours {
+			if _, ok := real[k]; !ok {
+				t.Errorf("%s: member %q, which IANA's file does not have", name, k)
+			}
+		}
+		for _, p := range sameShape(name, real, ours) {
+			t.Errorf("%s: %s", name, p)
+		}
+		if _, err := time.Parse(time.RFC3339, ours["publication"].(string)); err != nil {
+			t.Errorf("%s: publication %v", name, ours["publication"])
+		}
+		for _, s := range ours["services"].([]any) {
+			pair := s.([]any)
+			if len(pair) != 2 || len(pair[0].([]any)) == 0 || len(pair[1].([]any)) == 0 {
+				t.Fatalf("%s: service %v", name, s)
+			}
+			for _, e := range pair[0].([]any) {
+				e := e.(string)
+				var ok bool
+				switch name {
+				case "asn.json":
+					_, _, ok = strings.Cut(e, "-")
+				case "ipv4.json", "ipv6.json":
+					_, err := netip.ParsePrefix(e)
+					ok = err == nil
+				default:
+					ok = e == strings.ToLower(e) && !strings.HasSuffix(e, ".")
+				}
+				if !ok {
+					t.Errorf("%s: entry %q", name, e)
+				}
+			}
+			if u := pair[1].([]any)[0].(string); !strings.HasSuffix(u, "/") {
+				t.Errorf("%s: service URL %q does not end in /", name, u)
+			}
+		}
+	}
 }
