@@ -44,12 +44,12 @@ func TestPolicyBrowserJourney(t *testing.T) {
 	run(t, ctx, "propose",
 		chromedp.Navigate(base+"/policies/new"),
 		chromedp.WaitVisible(chromedp.ID("title")),
-		chromedp.SendKeys(chromedp.ID("title"), "Reserve home"),
-		chromedp.SendKeys(chromedp.ID("text"), "The string home is reserved for private networks (RFC 8375)."),
-		chromedp.SendKeys(chromedp.ID("params"), `{"tld_strings": {"reserved": ["home"]}}`),
+		chromedp.SetValue(chromedp.ID("title"), "Reserve home"),
+		chromedp.SetValue(chromedp.ID("text"), "The string home is reserved for private networks (RFC 8375)."),
+		chromedp.SetValue(chromedp.ID("params"), `{"tld_strings": {"reserved": ["home"]}}`),
 		chromedp.Click(chromedp.CSS(`main form[action="/policies"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("comment")),
-		chromedp.SendKeys(chromedp.ID("comment"), "Home networks use it already."),
+		chromedp.SetValue(chromedp.ID("comment"), "Home networks use it already."),
 		chromedp.Click(chromedp.CSS(`main form[action="/policies/1/comment"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("main article.card")),
 	)
@@ -66,7 +66,7 @@ func TestPolicyBrowserJourney(t *testing.T) {
 		chromedp.Navigate(base+"/policies/1"),
 		chromedp.WaitVisible(chromedp.ID("reasons")),
 		chromedp.Click(chromedp.CSS(`input[name=reached][value=yes]`)),
-		chromedp.SendKeys(chromedp.ID("reasons"), "Support from every group; no objection."),
+		chromedp.SetValue(chromedp.ID("reasons"), "Support from every group; no objection."),
 		chromedp.Click(chromedp.CSS(`main form[action="/policies/1/determine"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("p.flash")),
 	)
@@ -91,13 +91,17 @@ func TestPolicyBrowserJourney(t *testing.T) {
 	}
 	shoot(t, ctx, "policy-in-force", get(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
 	login(aliceHandle)
-	run(t, ctx, "request .home",
-		chromedp.Navigate(base+"/requests/new?kind=tld.delegate"),
-		chromedp.WaitVisible(chromedp.ID("tld")),
-		chromedp.SendKeys(chromedp.ID("tld"), "home"),
-		chromedp.SendKeys(chromedp.ID("ns"), "ns1.example.net.\nns2.example.org."),
-		chromedp.SendKeys(chromedp.ID("manager"), "Home Networks"),
-		chromedp.SendKeys(chromedp.ID("contacts"), aliceHandle),
+	// In short steps: each has its own time limit on a loaded machine.
+	run(t, ctx, "open the request form",
+		chromedp.Navigate(base+"/requests/new?kind=tld.delegate&tld=home"),
+		chromedp.WaitVisible(chromedp.ID("ns")),
+	)
+	run(t, ctx, "fill in a request for .home",
+		chromedp.SetValue(chromedp.ID("ns"), "ns1.example.net.\nns2.example.org."),
+		chromedp.SetValue(chromedp.ID("manager"), "Home Networks"),
+		chromedp.SetValue(chromedp.ID("contacts"), aliceHandle),
+	)
+	run(t, ctx, "submit it",
 		chromedp.Click(chromedp.CSS(`main form[action="/requests"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)),
 	)
