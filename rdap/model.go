@@ -38,7 +38,8 @@ type Domain struct {
 	Unicode     string // U-label, if it differs from Name
 	Nameservers []*Nameserver
 	DS          []steward.DS
-	Manager     string // handle of the managing organisation, or ""
+	Manager     string   // handle of the managing organisation, or ""
+	Contacts    []string // handles of the TLD's contacts (participants)
 	Events      Events
 	cache       atomic.Pointer[rendered]
 }

@@ -21,6 +21,7 @@ type model struct {
 	instance string
 	policy   charter.RDAP
 	tlds     map[string]tldRec     // by TLD name
+	contacts map[string][]string   // a TLD's contacts (participant handles), by TLD name
 	people   map[string]*Entity    // participants, by handle
 	others   map[string][]*Entity  // entities projected from other records, by state key
 	nets     map[string][]*Network // by state key
@@ -37,7 +38,7 @@ type tldRec struct {
 
 func newModel() *model {
 	return &model{
-		tlds: map[string]tldRec{}, people: map[string]*Entity{}, others: map[string][]*Entity{},
+		tlds: map[string]tldRec{}, contacts: map[string][]string{}, people: map[string]*Entity{}, others: map[string][]*Entity{},
 		nets: map[string][]*Network{}, asns: map[string][]*Autnum{},
 	}
 }
@@ -66,6 +67,7 @@ var projections = []projection{
 	{"charter/current", projectInstance},
 	{"tld/", projectTLD},
 	{"participant/", projectParticipant},
+	{"contact/tld:", projectContact},
 }
 
 func (m *model) project(ctx context.Context, r steward.StateReader, key string, value []byte, ev Events, d *dirtySet) error {
@@ -103,6 +105,26 @@ func projectTLD(_ context.Context, m *model, _ steward.StateReader, key string, 
 		return err
 	}
 	m.tlds[name] = tldRec{tld: t, events: ev}
+	return nil
+}
+
+// projectContact follows the index of TLD contacts, contact/tld:NAME/HANDLE.
+func projectContact(_ context.Context, m *model, _ steward.StateReader, key string, value []byte, _ Events, d *dirtySet) error {
+	name, handle, ok := strings.Cut(strings.TrimPrefix(key, "contact/tld:"), "/")
+	if !ok {
+		return nil
+	}
+	d.domains = true
+	cs := slices.DeleteFunc(m.contacts[name], func(h string) bool { return h == handle })
+	if value != nil {
+		cs = append(cs, handle)
+		slices.Sort(cs)
+	}
+	if len(cs) == 0 {
+		delete(m.contacts, name)
+	} else {
+		m.contacts[name] = cs
+	}
 	return nil
 }
 
@@ -257,6 +279,7 @@ func (m *model) buildDomains(s *Snapshot) {
 		if t.Manager != "" {
 			d.Manager = OrgHandle(t.Manager)
 		}
+		d.Contacts = m.contacts[name]
 		for _, host := range t.NS {
 			n := strings.TrimSuffix(host, ".")
 			ns := s.nameservers[n]

@@ -330,8 +330,15 @@ func (r *renderer) domain(d *Domain, path string) jDomain {
 	for _, ds := range d.DS {
 		j.SecureDNS.DSData = append(j.SecureDNS.DSData, jDSData{KeyTag: ds.KeyTag, Algorithm: ds.Algorithm, DigestType: ds.DigestType, Digest: ds.Digest})
 	}
+	var refs []EntityRef
 	if d.Manager != "" {
-		j.Entities = r.refs([]EntityRef{{Handle: d.Manager, Roles: []string{"registrant"}}}, path)
+		refs = append(refs, EntityRef{Handle: d.Manager, Roles: []string{"registrant"}})
+	}
+	for _, h := range d.Contacts {
+		refs = append(refs, EntityRef{Handle: h, Roles: []string{"administrative", "technical"}})
+	}
+	if len(refs) > 0 {
+		j.Entities = r.refs(refs, path)
 	}
 	j.Events = r.events(d.Events, r.base+self)
 	return j

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,6 +222,27 @@ func TestRDAPFollowsLedger(t *testing.T) {
 	}
 	rdapGet(t, f, "/rdap/nameserver/ns3.nic.example", 200)
 	rdapGet(t, f, "/rdap/nameserver/ns1.lab", 404)
+
+	// A TLD's contacts are its administrative and technical entities,
+	// redacted as the charter says; they follow grants and revocations.
+	g := steward.Grant{Participant: aliceHandle, Role: steward.RoleResourceContact, Scope: "tld:lab"}
+	f.do(t, steward.GrantRole(opHandle, g))
+	var contact map[string]any
+	for _, e := range rdapGet(t, f, "/rdap/domain/lab", 200)["entities"].([]any) {
+		if m := e.(map[string]any); m["handle"] == aliceHandle {
+			contact = m
+		}
+	}
+	if contact == nil || fmt.Sprint(contact["roles"]) != "[administrative technical]" {
+		t.Fatalf("the contact is not among the domain's entities: %v", contact)
+	}
+	if _, redacted := rdapGet(t, f, "/rdap/domain/lab", 200)["redacted"]; !redacted {
+		t.Error("the contact's name is not redacted")
+	}
+	f.do(t, steward.RevokeRole(opHandle, g))
+	if es, ok := rdapGet(t, f, "/rdap/domain/lab", 200)["entities"]; ok {
+		t.Errorf("a revoked contact is still shown: %v", es)
+	}
 }
 
 func TestRDAPBootstrap(t *testing.T) {
