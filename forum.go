@@ -53,7 +53,19 @@ const (
 	IssuePriority = "priority" // one of the WGIG's thirteen priority issues (paras 15–27)
 	IssueMandate  = "mandate"  // an item of the IGF mandate, Tunis Agenda para 72 a–l
 	IssueProposed = "proposed" // raised by a participant (WGIG para 45: any stakeholder may bring up any issue)
+	// IssueGroup is an intersessional group's own space: a best practice
+	// forum, dynamic coalition, policy network or national or regional
+	// initiative, with its threads and published outputs.
+	IssueGroup = "intersessional"
 )
+
+// Modalities are the kinds of intersessional group (the IGF's).
+var Modalities = map[string]string{
+	"bpf": "Best practice forum",
+	"dc":  "Dynamic coalition",
+	"pn":  "Policy network",
+	"nri": "National or regional initiative",
+}
 
 // Reactions a participant may give a post.
 var Reactions = []string{"agree", "disagree", "thanks", "insightful"}
@@ -76,7 +88,10 @@ type Issue struct {
 	Decisions []string `json:"decisions,omitempty"`
 	// Related names other issues of the catalogue (a priority issue's
 	// cluster, mandate items that cover it).
-	Related  []string  `json:"related,omitempty"`
+	Related []string `json:"related,omitempty"`
+	// Modality is an intersessional group's kind: bpf, dc, pn or nri.
+	Modality string    `json:"modality,omitempty"`
+	Outputs  int       `json:"outputs,omitempty"`
 	Proposer string    `json:"proposer"`
 	Created  time.Time `json:"created"`
 	Threads  int       `json:"threads"`
@@ -252,6 +267,7 @@ type issueAdded struct {
 	Institutions []string `json:"institutions,omitempty"`
 	Decisions    []string `json:"decisions,omitempty"`
 	Related      []string `json:"related,omitempty"`
+	Modality     string   `json:"modality,omitempty"`
 }
 
 type threadOpened struct {
@@ -388,7 +404,7 @@ func init() {
 		}
 		is := Issue{ID: p.ID, Kind: p.Kind, Cluster: p.Cluster, Title: p.Title, Summary: p.Summary, Source: p.Source,
 			SourceURL: p.SourceURL, Institutions: p.Institutions, Decisions: p.Decisions, Related: p.Related,
-			Proposer: e.Actor, Created: e.Time, Activity: e.Time}
+			Modality: p.Modality, Proposer: e.Actor, Created: e.Time, Activity: e.Time}
 		return PutJSON(ctx, w, issueKey(p.ID), is)
 	}))
 	register("forum.thread-opened", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *threadOpened) error {
@@ -595,6 +611,95 @@ func ProposeIssue(actor string, is Issue) Command {
 			}
 			is.Kind, is.Source, is.SourceURL, is.Decisions, is.Related = IssueProposed, "", "", nil, nil
 		}
+		return addIssue(ctx, tx, actor, is)
+	}
+}
+
+// FormGroup returns the command by which a moderator forms an
+// intersessional group (modality bpf, dc, pn or nri): an entry of the
+// catalogue with its own threads, and outputs its convener publishes.
+func FormGroup(actor, modality, title, summary string) Command {
+	return func(ctx context.Context, tx Tx) (any, error) {
+		if err := forumModerator(ctx, tx, actor, "form an intersessional group"); err != nil {
+			return nil, err
+		}
+		return addIssue(ctx, tx, actor, Issue{Kind: IssueGroup, Modality: modality, Title: title, Summary: summary})
+	}
+}
+
+// Output is a document an intersessional group publishes.
+type Output struct {
+	Issue     string    `json:"issue"`
+	N         int       `json:"n"`
+	Title     string    `json:"title"`
+	Text      string    `json:"text"`
+	By        string    `json:"by"`
+	Published time.Time `json:"published"`
+	Seq       int64     `json:"seq"`
+}
+
+type outputPublished struct {
+	Issue string `json:"issue"`
+	N     int    `json:"n"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+}
+
+func init() {
+	register("forum.output-published", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *outputPublished) error {
+		var is Issue
+		if err := GetJSON(ctx, w, issueKey(p.Issue), &is); err != nil {
+			return err
+		}
+		if is.Kind != IssueGroup || p.N != is.Outputs+1 {
+			return fmt.Errorf("output %d of %s: not a group, or out of order", p.N, p.Issue)
+		}
+		is.Outputs = p.N
+		if err := PutJSON(ctx, w, fmt.Sprintf("forum/output/%s/%05d", p.Issue, p.N), Output{Issue: p.Issue, N: p.N, Title: p.Title, Text: p.Text, By: e.Actor, Published: e.Time, Seq: e.Seq}); err != nil {
+			return err
+		}
+		return PutJSON(ctx, w, issueKey(p.Issue), is)
+	}))
+}
+
+// PublishOutput returns the command by which a group's convener (who
+// formed it) or a moderator publishes one of its outputs.
+func PublishOutput(actor, issue, title, text string) Command {
+	return func(ctx context.Context, tx Tx) (any, error) {
+		is, err := LoadIssue(ctx, tx, issue)
+		if err != nil {
+			return nil, err
+		}
+		if is.Kind != IssueGroup {
+			return nil, Errorf(EINVALID, "%s is not an intersessional group", issue)
+		}
+		if actor != is.Proposer {
+			if err := forumModerator(ctx, tx, actor, "publish a group's output"); err != nil {
+				return nil, err
+			}
+		}
+		if err := forumText("the title", title, MaxTitleRunes); err != nil {
+			return nil, err
+		}
+		if err := forumBody("the output", text, MaxCallBytes); err != nil {
+			return nil, err
+		}
+		_, err = tx.Emit(ctx, actor, "forum.output-published", outputPublished{Issue: issue, N: is.Outputs + 1, Title: title, Text: text})
+		return nil, err
+	}
+}
+
+// ListOutputs returns a group's outputs, oldest first.
+func ListOutputs(ctx context.Context, r StateReader, issue string) ([]Output, error) {
+	kvs, err := ScanAll(ctx, r, "forum/output/"+issue+"/")
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[Output](kvs)
+}
+
+func addIssue(ctx context.Context, tx Tx, actor string, is Issue) (any, error) {
+	{
 		if err := forumText("the title", is.Title, MaxTitleRunes); err != nil {
 			return nil, err
 		}
@@ -609,6 +714,11 @@ func ProposeIssue(actor string, is Issue) Command {
 		}
 		switch is.Kind {
 		case IssueCluster, IssuePriority, IssueMandate, IssueProposed:
+			is.Modality = ""
+		case IssueGroup:
+			if _, ok := Modalities[is.Modality]; !ok {
+				return nil, Errorf(EINVALID, "an intersessional group's modality is bpf, dc, pn or nri, not %q", is.Modality)
+			}
 		default:
 			return nil, Errorf(EINVALID, "issue kind %q is not one of cluster, priority, mandate, proposed", is.Kind)
 		}
@@ -627,7 +737,8 @@ func ProposeIssue(actor string, is Issue) Command {
 			return nil, Errorf(ECONFLICT, "the catalogue has an issue %q already", is.ID)
 		}
 		_, err := tx.Emit(ctx, actor, "forum.issue-added", issueAdded{ID: is.ID, Kind: is.Kind, Cluster: is.Cluster, Title: is.Title,
-			Summary: is.Summary, Source: is.Source, SourceURL: is.SourceURL, Institutions: is.Institutions, Decisions: is.Decisions, Related: is.Related})
+			Summary: is.Summary, Source: is.Source, SourceURL: is.SourceURL, Institutions: is.Institutions, Decisions: is.Decisions, Related: is.Related,
+			Modality: is.Modality})
 		if err != nil {
 			return nil, err
 		}

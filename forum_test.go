@@ -313,3 +313,25 @@ func TestParticipationCountsVotes(t *testing.T) {
 		t.Errorf("participation counts %d votes, want %d", votes, len(w.members[b.Body]))
 	}
 }
+
+func TestForumGroups(t *testing.T) {
+	m := forumInstance(t)
+	_, err := m.do(t, steward.FormGroup("alice", "bpf", "Best practices on spam", "x"))
+	wantCode(t, err, steward.EFORBIDDEN)
+	_, err = m.do(t, steward.FormGroup("mod", "club", "A club", "x"))
+	wantCode(t, err, steward.EINVALID)
+	is := m.must(t, steward.FormGroup("mod", "bpf", "Best practices on spam", "Collect them.")).(*steward.Issue)
+	if is.Kind != steward.IssueGroup || is.Modality != "bpf" {
+		t.Fatalf("group = %+v", is)
+	}
+	_, err = m.do(t, steward.PublishOutput("alice", is.ID, "Report", "text"))
+	wantCode(t, err, steward.EFORBIDDEN)
+	_, err = m.do(t, steward.PublishOutput("mod", "spam", "Report", "text"))
+	wantCode(t, err, steward.EINVALID)
+	m.must(t, steward.PublishOutput("mod", is.ID, "Report 2026", "We found **three** practices."))
+	outs, _ := steward.ListOutputs(context.Background(), m, is.ID)
+	if len(outs) != 1 || outs[0].By != "mod" {
+		t.Errorf("outputs = %+v", outs)
+	}
+	replays(t, m)
+}

@@ -40,6 +40,8 @@ var forumFlashes = map[string]string{
 	"decided":      "The decision is recorded.",
 	"scheduled":    "The session is in the programme.",
 	"reported":     "The session report is published.",
+	"group":        "The group is formed: its page holds its threads and outputs.",
+	"output":       "The output is published.",
 }
 
 func init() {
@@ -53,6 +55,8 @@ func (s *Server) forumRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /lang", s.setLanguage)
 	m.HandleFunc("GET /forum", s.ui(s.forumHome))
 	m.HandleFunc("POST /forum/issues", s.form(s.proposePost))
+	m.HandleFunc("POST /forum/groups", s.form(s.formGroupPost))
+	m.HandleFunc("POST /forum/issues/{id}/outputs", s.form(s.outputPost))
 	m.HandleFunc("GET /forum/issues/{id}", s.ui(s.issuePage))
 	m.HandleFunc("POST /forum/issues/{id}/threads", s.form(s.threadPost))
 	m.HandleFunc("GET /forum/threads/{id}", s.ui(s.threadPage))
@@ -107,9 +111,11 @@ func pathInt(r *http.Request, name string) (int64, error) {
 
 // ForumHome is the data of the issue catalogue.
 type ForumHome struct {
-	Groups []IssueGroup
-	Latest []steward.Thread
-	Issues map[string]string // id → title
+	Moderator  bool
+	Modalities map[string]string
+	Groups     []IssueGroup
+	Latest     []steward.Thread
+	Issues     map[string]string // id → title
 }
 
 // IssueGroup is one kind of issue in the catalogue.
@@ -129,6 +135,7 @@ func (s *Server) forumHome(r *http.Request, id *identity, p *page) (string, erro
 		{Kind: steward.IssuePriority, Title: "The issues of highest priority", Source: "WGIG Report, paras 15–27"},
 		{Kind: steward.IssueMandate, Title: "The forum's mandate", Source: "Tunis Agenda, para 72"},
 		{Kind: steward.IssueProposed, Title: "Issues raised by participants", Source: "WGIG Report, para 45"},
+		{Kind: steward.IssueGroup, Title: "Intersessional groups", Source: "best practice forums, dynamic coalitions, policy networks, national and regional initiatives"},
 	}}
 	for _, i := range is {
 		h.Issues[i.ID] = i.Title
@@ -149,8 +156,36 @@ func (s *Server) forumHome(r *http.Request, id *identity, p *page) (string, erro
 	if h.Latest, err = steward.ListThreads(ctx, s.cfg.Store, "", 0, 10); err != nil {
 		return "", err
 	}
+	if id != nil {
+		if h.Moderator, err = isModerator(r, s.cfg.Store, id.handle); err != nil {
+			return "", err
+		}
+	}
+	h.Modalities = steward.Modalities
 	p.Title, p.Nav, p.Data = p.T("Forum"), "forum", h
 	return "forum", nil
+}
+
+func (s *Server) formGroupPost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
+	if err := loggedIn(id, "form a group"); err != nil {
+		return "", "error", err
+	}
+	v, err := s.cfg.Store.Do(r.Context(), steward.FormGroup(id.handle, r.PostFormValue("modality"), strings.TrimSpace(r.PostFormValue("title")), r.PostFormValue("summary")))
+	if err != nil {
+		return "", "forum", err
+	}
+	return "/forum/issues/" + v.(*steward.Issue).ID + "?flash=group", "", nil
+}
+
+func (s *Server) outputPost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
+	if err := loggedIn(id, "publish an output"); err != nil {
+		return "", "error", err
+	}
+	is := r.PathValue("id")
+	if _, err := s.cfg.Store.Do(r.Context(), steward.PublishOutput(id.handle, is, strings.TrimSpace(r.PostFormValue("title")), r.PostFormValue("text"))); err != nil {
+		return "", "issue", err
+	}
+	return "/forum/issues/" + is + "?flash=output#outputs", "", nil
 }
 
 func (s *Server) proposePost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
@@ -189,6 +224,15 @@ type IssuePage struct {
 	Subscribed      bool
 	Consultations   []steward.Consultation
 	Recommendations []steward.Recommendation
+	Outputs         []OutputView
+	Modality        string
+	CanPublish      bool
+}
+
+// OutputView is a group's output, rendered.
+type OutputView struct {
+	steward.Output
+	HTML template.HTML
 }
 
 // Handler is a body of the charter that takes part in decisions touching
@@ -243,6 +287,23 @@ func (s *Server) issuePage(r *http.Request, id *identity, p *page) (string, erro
 	for _, rec := range rs {
 		if rec.Issue == is.ID {
 			d.Recommendations = append(d.Recommendations, rec)
+		}
+	}
+	if is.Kind == steward.IssueGroup {
+		d.Modality = steward.Modalities[is.Modality]
+		outs, err := steward.ListOutputs(ctx, s.cfg.Store, is.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, o := range outs {
+			d.Outputs = append(d.Outputs, OutputView{Output: o, HTML: renderMarkdown(o.Text)})
+		}
+		if id != nil {
+			mod, err := isModerator(r, s.cfg.Store, id.handle)
+			if err != nil {
+				return "", err
+			}
+			d.CanPublish = mod || id.handle == is.Proposer
 		}
 	}
 	p.Title, p.Nav, p.Data = is.Title, "forum", d

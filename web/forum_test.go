@@ -478,3 +478,29 @@ func TestForumMeetingWeb(t *testing.T) {
 		t.Errorf("balance = %+v", info.Balance)
 	}
 }
+
+func TestForumIntersessionalGroup(t *testing.T) {
+	t.Parallel()
+	f := forumFixture(t)
+	op := f.login(opHandle, testPassword)
+	loc := location(t, op.form("/forum/groups", url.Values{"csrf": {op.csrf("/forum")}, "modality": {"dc"}, "title": {"Dynamic coalition on community networks"}, "summary": {"Connectivity by communities."}}))
+	if loc != "/forum/issues/dynamic-coalition-on-community-networks?flash=group" {
+		t.Fatalf("group at %q", loc)
+	}
+	alice := f.login(aliceHandle, testPassword)
+	resp := alice.form("/forum/groups", url.Values{"csrf": {alice.csrf("/forum")}, "modality": {"dc"}, "title": {"Mine"}, "summary": {"x"}})
+	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a participant formed a group: %s", resp.Status)
+	}
+	f.do(t, steward.OpenThread(aliceHandle, "dynamic-coalition-on-community-networks", "Spectrum", "Who licenses it?"))
+	location(t, op.form("/forum/issues/dynamic-coalition-on-community-networks/outputs", url.Values{"csrf": {op.csrf("/forum")}, "title": {"Annual report"}, "text": {"We **met** 4 times."}}))
+	page := readBody(t, f.anon().get("/forum/issues/dynamic-coalition-on-community-networks"))
+	for _, want := range []string{"Dynamic coalition", "Annual report", "<strong>met</strong>", "Spectrum"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the group's page lacks %q", want)
+		}
+	}
+	if page := readBody(t, f.anon().get("/forum")); !strings.Contains(page, "Intersessional groups") || !strings.Contains(page, "Dynamic coalition on community networks") {
+		t.Error("the catalogue does not list the group")
+	}
+}
