@@ -306,7 +306,7 @@ func barChart(title string, months, groups []string, names map[string]string, se
 		maxv = max(maxv, sum)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s" class="chart">`, w, h+30*((len(groups)+2)/3), html.EscapeString(title))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s" class="chart">`, w, h+20*len(groups), html.EscapeString(title))
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#4a5360"/>`, left, h-bottom, w-4, h-bottom)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" text-anchor="end" fill="#1b1f24">%d</text>`, left-4, top+10, maxv)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" text-anchor="end" fill="#1b1f24">0</text>`, left-4, h-bottom)
@@ -330,8 +330,8 @@ func barChart(title string, months, groups []string, names map[string]string, se
 		}
 	}
 	for gi, g := range groups {
-		x := 8 + (gi%3)*210
-		y := h + (gi/3)*22
+		x := 8
+		y := h + gi*20
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="12" fill="#1b1f24">%s</text>`,
 			x, y-10, groupColours[gi%len(groupColours)], x+16, y, html.EscapeString(names[g]))
 	}
