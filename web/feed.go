@@ -1,89 +1,37 @@
 package web
 
 import (
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"steward"
 )
 
-// Atom (RFC 4287) feeds of change requests: per TLD (or all), and per body
-// (the requests it reviews). An entry is a request, updated at its last
-// step; its content is the last step's note.
+// Atom (RFC 4287) feeds of change requests and policies, written as the
+// forum's feeds are: per TLD (or all), per body (the requests it reviews),
+// and of policies. An entry is a request or a policy, updated at its last
+// step; its content is that step.
 
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomPerson  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
-}
-
-type atomLink struct {
-	Rel  string `xml:"rel,attr,omitempty"`
-	Href string `xml:"href,attr"`
-	Type string `xml:"type,attr,omitempty"`
-}
-
-type atomPerson struct {
-	Name string `xml:"name"`
-}
-
-type atomEntry struct {
-	Title   string     `xml:"title"`
-	ID      string     `xml:"id"`
-	Updated string     `xml:"updated"`
-	Link    atomLink   `xml:"link"`
-	Author  atomPerson `xml:"author"`
-	Summary string     `xml:"summary"`
-}
-
-// requestEntries makes feed entries of requests.
-func requestEntries(base string, reqs []steward.Request) []atomEntry {
-	var out []atomEntry
+func requestEntries(reqs []steward.Request) []forumEntry {
+	var out []forumEntry
 	for _, q := range reqs {
 		last := q.Timeline[len(q.Timeline)-1]
-		href := fmt.Sprintf("%s/requests/%d", base, q.ID)
-		out = append(out, atomEntry{
-			Title: fmt.Sprintf("Request %d: %s .%s — %s", q.ID, q.Kind, q.TLD, q.State), ID: href,
-			Updated: q.Updated.UTC().Format(time.RFC3339), Link: atomLink{Href: href}, Author: atomPerson{Name: q.Submitter},
-			Summary: strings.TrimSpace(last.State + ": " + last.Note),
+		out = append(out, forumEntry{
+			Title: fmt.Sprintf("Request %d: %s .%s — %s", q.ID, q.Kind, q.TLD, q.State), Updated: forumTime(q.Updated),
+			Author: forumAuthor{q.Submitter}, Link: forumLink{Href: fmt.Sprintf("/requests/%d", q.ID)},
+			Content: forumContent{Type: "text", Body: strings.TrimSpace(last.State + ": " + last.Note)},
 		})
 	}
 	return out
 }
 
-func (s *Server) writeFeed(w http.ResponseWriter, r *http.Request, title, self, alternate string, entries []atomEntry) {
-	base := baseURL(r)
-	name := "Steward"
+// feedTitle prefixes a feed's title with the instance's name.
+func (s *Server) feedTitle(r *http.Request, title string) string {
 	if in, err := steward.LoadInstance(r.Context(), s.cfg.Store); err == nil {
-		name = in.Name
+		return in.Name + ": " + title
 	}
-	f := atomFeed{
-		Title: name + ": " + title, ID: base + self, Author: atomPerson{Name: name}, Entries: entries,
-		Links: []atomLink{{Rel: "self", Href: base + self, Type: "application/atom+xml"}, {Rel: "alternate", Href: base + alternate}},
-	}
-	updated := time.Unix(0, 0).UTC().Format(time.RFC3339)
-	for _, e := range entries {
-		if e.Updated > updated {
-			updated = e.Updated
-		}
-	}
-	f.Updated = updated
-	b, err := xml.MarshalIndent(f, "", "  ")
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(b)
+	return title
 }
 
 func (s *Server) requestFeed(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +44,7 @@ func (s *Server) requestFeed(w http.ResponseWriter, r *http.Request) {
 	if t := r.URL.Query().Get("tld"); t != "" {
 		title, self = "change requests for ."+strings.ToLower(t), self+"?tld="+strings.ToLower(t)
 	}
-	s.writeFeed(w, r, title, self, "/requests", requestEntries(baseURL(r), l.Items))
+	s.writeForumFeed(w, r, s.feedTitle(r, title), self, "/requests", requestEntries(l.Items))
 }
 
 func (s *Server) bodyFeed(w http.ResponseWriter, r *http.Request) {
@@ -128,5 +76,5 @@ func (s *Server) bodyFeed(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	s.writeFeed(w, r, "change requests reviewed by "+body, "/bodies/"+body+"/feed.atom", "/bodies/"+body, requestEntries(baseURL(r), mine))
+	s.writeForumFeed(w, r, s.feedTitle(r, "change requests reviewed by "+body), "/bodies/"+body+"/feed.atom", "/bodies/"+body, requestEntries(mine))
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward"
 	"steward/charter"
@@ -288,16 +287,14 @@ func (s *Server) policyFeed(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	base := baseURL(r)
-	var entries []atomEntry
+	var entries []forumEntry
 	for _, p := range l.Items {
 		last := p.Timeline[len(p.Timeline)-1]
-		href := fmt.Sprintf("%s/policies/%d", base, p.ID)
-		entries = append(entries, atomEntry{Title: fmt.Sprintf("Policy %d: %s — %s", p.ID, p.Title, p.State), ID: href,
-			Updated: p.Updated.UTC().Format(time.RFC3339), Link: atomLink{Href: href}, Author: atomPerson{Name: p.Proposer},
-			Summary: strings.TrimSpace(last.State + ": " + last.Note)})
+		entries = append(entries, forumEntry{Title: fmt.Sprintf("Policy %d: %s — %s", p.ID, p.Title, p.State), Updated: forumTime(p.Updated),
+			Author: forumAuthor{p.Proposer}, Link: forumLink{Href: fmt.Sprintf("/policies/%d", p.ID)},
+			Content: forumContent{Type: "text", Body: strings.TrimSpace(last.State + ": " + last.Note)}})
 	}
-	s.writeFeed(w, r, "policies", "/policies/feed.atom", "/policies", entries)
+	s.writeForumFeed(w, r, s.feedTitle(r, "policies"), "/policies/feed.atom", "/policies", entries)
 }
 
 func indentJSON(v any) string {

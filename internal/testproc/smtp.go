@@ -14,8 +14,9 @@ import (
 type Mail struct {
 	From string
 	To   []string
-	Msg  *mail.Message
-	Body string
+	Raw  string        // the message as sent: header and body
+	Msg  *mail.Message // the message parsed
+	Body string        // the body, with \n line ends
 }
 
 // SMTPSink is an SMTP server on loopback that keeps every message it is
@@ -83,6 +84,7 @@ func (s *SMTPSink) session(c net.Conn) {
 				}
 				b.WriteString(strings.TrimPrefix(l, "."))
 			}
+			cur.Raw = b.String()
 			if m, err := mail.ReadMessage(strings.NewReader(b.String())); err == nil {
 				cur.Msg = m
 				body := new(strings.Builder)
@@ -116,6 +118,16 @@ func (s *SMTPSink) Messages() []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Mail(nil), s.got...)
+}
+
+// Take returns the messages received since the last Take, and forgets
+// them.
+func (s *SMTPSink) Take() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.got
+	s.got = nil
+	return m
 }
 
 // Wait returns the first message for which ok is true, failing the test
