@@ -161,14 +161,6 @@ type policyProposed struct {
 	Params  PolicyParams `json:"params"`
 }
 
-type policyState struct {
-	ID       int64        `json:"id"`
-	State    string       `json:"state"`
-	Note     string       `json:"note,omitempty"`
-	Deadline time.Time    `json:"deadline,omitzero"`
-	Final    bool         `json:"final,omitempty"`
-	Appeal   *AppealState `json:"appeal,omitempty"`
-}
 
 type policyDetermined struct {
 	ID      int64  `json:"id"`
@@ -214,7 +206,7 @@ func init() {
 		}
 		return PutJSON(ctx, w, policyKey(p.ID), p)
 	}))
-	register("policy.state", updatePolicy(func(x *policyState) int64 { return x.ID }, func(p *Policy, e *Event, x *policyState) (string, error) {
+	register("policy.state", updatePolicy(func(x *requestState) int64 { return x.ID }, func(p *Policy, e *Event, x *requestState) (string, error) {
 		if p.Final {
 			return "", fmt.Errorf("policy %d is closed (%s)", p.ID, p.State)
 		}
@@ -448,7 +440,7 @@ func WithdrawPolicy(actor string, id int64, reason string) Command {
 		if err := checkText("the reason", reason, false); err != nil {
 			return nil, err
 		}
-		_, err := tx.Emit(ctx, actor, "policy.state", policyState{ID: id, State: PolicyWithdrawn, Final: true, Note: reason})
+		_, err := tx.Emit(ctx, actor, "policy.state", requestState{ID: id, State: PolicyWithdrawn, Final: true, Note: reason})
 		return nil, err
 	})
 }
@@ -535,7 +527,7 @@ func AppealPolicy(actor string, id int64, grounds string) Command {
 			return nil, Errorf(ECONFLICT, "policy %d cannot be appealed", id)
 		}
 		vote := time.Duration(c.WindowsFor(charter.KindPolicyRatify).Vote)
-		if _, err := tx.Emit(ctx, actor, "policy.state", policyState{ID: id, State: PolicyAppealed, Note: grounds, Deadline: now.Add(vote), Appeal: p.Appeal}); err != nil {
+		if _, err := tx.Emit(ctx, actor, "policy.state", requestState{ID: id, State: PolicyAppealed, Note: grounds, Deadline: now.Add(vote), Appeal: p.Appeal}); err != nil {
 			return nil, err
 		}
 		_, err := tx.Emit(ctx, ActorRegistry, "policy.ballot-opened", requestBallot{ID: id, Body: p.Appeal.Body, Role: "appeal", Opens: now, Closes: now.Add(vote), Rule: ruleText(c.RuleFor(charter.KindPolicyRatify, p.Appeal.Body))})
@@ -567,7 +559,7 @@ func AdvancePolicies(limit int) Command {
 }
 
 func emitPolicy(ctx context.Context, tx Tx, id int64, state, note string, deadline time.Time, final bool) error {
-	_, err := tx.Emit(ctx, ActorRegistry, "policy.state", policyState{ID: id, State: state, Note: note, Deadline: deadline, Final: final})
+	_, err := tx.Emit(ctx, ActorRegistry, "policy.state", requestState{ID: id, State: state, Note: note, Deadline: deadline, Final: final})
 	return err
 }
 
@@ -629,7 +621,7 @@ func enterRatification(ctx context.Context, tx Tx, c *charter.Charter, p *Policy
 func rejectPolicy(ctx context.Context, tx Tx, c *charter.Charter, p *Policy, body, note string) error {
 	if a, ok := c.AppealFor(body); ok {
 		until := tx.Now().Add(time.Duration(a.Window))
-		_, err := tx.Emit(ctx, ActorRegistry, "policy.state", policyState{ID: p.ID, State: PolicyRejected, Note: note + "; the proposer may appeal to " + a.To, Deadline: until, Appeal: &AppealState{Body: a.To, Until: until}})
+		_, err := tx.Emit(ctx, ActorRegistry, "policy.state", requestState{ID: p.ID, State: PolicyRejected, Note: note + "; the proposer may appeal to " + a.To, Deadline: until, Appeal: &AppealState{Body: a.To, Until: until}})
 		return err
 	}
 	return emitPolicy(ctx, tx, p.ID, PolicyRejected, note, time.Time{}, true)
