@@ -103,9 +103,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.startForumMail(ctx, in, log, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: addr}); err != nil {
-		return err
-	}
 	srv := web.New(web.Config{
 		Store: in.store, Clock: m.Clock, Logger: log, Gatherer: reg, VerifierKey: in.vkey,
 		SessionKey: in.sessionKey, InsecureCookies: *insecure, PasswordParams: m.PasswordParams,
@@ -119,6 +116,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		runner.SetBaseURL(url)
 	}
 	go runner.Run(ctx)
+	if err := m.startForumMail(ctx, in, log, workflowFlags{smtp: *smtpAddr, from: *smtpFrom, user: *smtpUser, publicURL: *publicURL, httpAddr: srv.Addr().String()}); err != nil {
+		return err
+	}
 	log.Info("serving", "url", url, "data", *dir, "origin", in.cfg.Origin, "store", in.store.Dialect().Name())
 	fmt.Fprintf(m.Stdout, "Steward is serving %s at %s\n", in.cfg.Origin, url)
 	if dnsSrv != nil {
