@@ -74,6 +74,12 @@ func TestPolicyPages(t *testing.T) {
 	if body := readBody(t, f.anon().get("/policies/feed.atom")); !strings.Contains(body, "in-force") {
 		t.Error("the feed does not show the policy in force")
 	}
+	if body := readBody(t, f.anon().get("/policies/1", "Accept-Language", "ar")); !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "التسلسل الزمني") {
+		t.Error("the policy page in Arabic is not right to left or not translated")
+	}
+	if body := readBody(t, f.anon().get("/policies", "Accept-Language", "es")); !strings.Contains(body, "Políticas") {
+		t.Error("the policies page is not translated into Spanish")
+	}
 	for path, status := range map[string]int{"/api/v1/policies/9": http.StatusNotFound, "/policies/x": http.StatusBadRequest} {
 		if resp := f.anon().get(path); resp.StatusCode != status {
 			t.Errorf("GET %s: %s", path, resp.Status)
