@@ -161,7 +161,6 @@ type policyProposed struct {
 	Params  PolicyParams `json:"params"`
 }
 
-
 type policyDetermined struct {
 	ID      int64  `json:"id"`
 	Body    string `json:"body"`
