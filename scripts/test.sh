@@ -4,7 +4,7 @@
 # Installs what the tests need and is missing (as root, from Debian:
 # PostgreSQL 15, chromium, and the DNS tools that check steward's zones),
 # starts a throwaway PostgreSQL 15 server on a free loopback port, then runs
-# go vet and go test over the whole module. Extra arguments go to go test,
+# gofmt -l, go vet and go test over the whole module. Extra arguments go to go test,
 # for example: ./scripts/test.sh -run Conformance ./sqlite ./postgres
 #
 # The server lives in a temporary directory owned by the postgres user and
@@ -163,6 +163,11 @@ for a in "$@"; do
 	esac
 done
 if [ "${#targets[@]}" -eq 0 ]; then
+	unformatted=$(gofmt -l . || true)
+	if [ -n "$unformatted" ]; then
+		log "gofmt would change: $unformatted"
+		exit 1
+	fi
 	go vet ./...
 	go test -count=1 -timeout 25m "$@" ./...
 else
