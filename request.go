@@ -37,13 +37,6 @@ const (
 	StateAppealed     = "appealed"
 )
 
-// RequestStates lists every state in the order of the process.
-var RequestStates = []string{
-	StateSubmitted, StatePreReview, StateChecks, StateConfirmation, StateReview,
-	StateEvaluation, StateRecheck, StateApproved, StateImplemented, StatePublished,
-	StateWithdrawn, StateRejected, StateExpired, StateAppealed,
-}
-
 // RequestKinds are the kinds of change request, named as the charter's
 // decision kinds.
 var RequestKinds = []string{
@@ -180,9 +173,6 @@ type Step struct {
 	State string    `json:"state"`
 	Note  string    `json:"note,omitempty"`
 }
-
-// Active reports whether the request still waits for something.
-func (r *Request) Active() bool { return !r.Final }
 
 // Review returns the review of body in role, or nil.
 func (r *Request) Review(body, role string) *Review {

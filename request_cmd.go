@@ -507,7 +507,7 @@ func EvaluateTransfer(actor string, id int64, report string) Command {
 		if _, err := tx.Emit(ctx, actor, "request.evaluated", requestText{ID: id, Text: report}); err != nil {
 			return nil, err
 		}
-		return nil, enterRecheck(ctx, tx, c, r)
+		return nil, enterRecheck(ctx, tx, c, r, "")
 	})
 }
 

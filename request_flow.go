@@ -148,7 +148,7 @@ func enterConfirmation(ctx context.Context, tx Tx, c *charter.Charter, r *Reques
 func enterReview(ctx context.Context, tx Tx, c *charter.Charter, r *Request) error {
 	d, ok := c.Decision(r.Kind)
 	if !ok || len(d.Approval) == 0 {
-		return afterReview(ctx, tx, r, "the charter names no body to approve "+r.Kind+" requests")
+		return afterReview(ctx, tx, c, r, "the charter names no body to approve "+r.Kind+" requests")
 	}
 	now := tx.Now()
 	w := d.Windows
@@ -172,26 +172,15 @@ func enterReview(ctx context.Context, tx Tx, c *charter.Charter, r *Request) err
 
 // afterReview moves an approved request on: a transfer to its evaluation,
 // anything else to the final checks.
-func afterReview(ctx context.Context, tx Tx, r *Request, note string) error {
+func afterReview(ctx context.Context, tx Tx, c *charter.Charter, r *Request, note string) error {
 	if r.Kind == charter.KindTLDTransfer {
-		c, err := CurrentCharter(ctx, tx)
-		if err != nil {
-			return err
-		}
 		return emitState(ctx, tx, r, StateEvaluation, note+"; the operator evaluates the transfer", tx.Now().Add(time.Duration(c.Requests.HoldWindow)), false)
 	}
-	c, err := CurrentCharter(ctx, tx)
-	if err != nil {
-		return err
-	}
-	return enterRecheckNote(ctx, tx, c, r, note)
+	return enterRecheck(ctx, tx, c, r, note)
 }
 
-func enterRecheck(ctx context.Context, tx Tx, c *charter.Charter, r *Request) error {
-	return enterRecheckNote(ctx, tx, c, r, "")
-}
-
-func enterRecheckNote(ctx context.Context, tx Tx, c *charter.Charter, r *Request, note string) error {
+// enterRecheck puts the request to its final checks before implementation.
+func enterRecheck(ctx context.Context, tx Tx, c *charter.Charter, r *Request, note string) error {
 	if note != "" {
 		note += "; "
 	}
@@ -208,7 +197,7 @@ func review(ctx context.Context, tx Tx, c *charter.Charter, r *Request) (bool, e
 	}
 	b := r.OpenBallot()
 	if b == nil {
-		return true, afterReview(ctx, tx, r, "review complete")
+		return true, afterReview(ctx, tx, c, r, "review complete")
 	}
 	now := tx.Now()
 	voters, err := votingMembers(ctx, tx, b.Body)

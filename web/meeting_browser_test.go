@@ -31,17 +31,7 @@ func TestMeetingBrowserJourney(t *testing.T) {
 	srv := httptest.NewServer(f.handler)
 	t.Cleanup(srv.Close)
 	base := srv.URL
-	login := func(handle string) {
-		t.Helper()
-		run(t, ctx, "log in as "+handle,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(chromedp.ID("handle")),
-			chromedp.SetValue(chromedp.ID("handle"), handle),
-			chromedp.SetValue(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.CSS(`main form[action="/login"] button[type=submit]`)),
-			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-		)
-	}
+	login := func(handle string) { t.Helper(); browserLogin(t, ctx, base, handle) }
 	login(aliceHandle)
 	run(t, ctx, "open the call for proposals",
 		chromedp.Navigate(base+"/forum/meetings/2026"),

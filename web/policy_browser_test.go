@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -25,17 +26,7 @@ func TestPolicyBrowserJourney(t *testing.T) {
 	srv := httptest.NewServer(f.handler)
 	t.Cleanup(srv.Close)
 	base := srv.URL
-	login := func(handle string) {
-		t.Helper()
-		run(t, ctx, "log in as "+handle,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(chromedp.ID("handle")),
-			chromedp.SendKeys(chromedp.ID("handle"), handle),
-			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.CSS(`main form[action="/login"] button[type=submit]`)),
-			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-		)
-	}
+	login := func(handle string) { t.Helper(); browserLogin(t, ctx, base, handle) }
 	text := func(what, sel string) string {
 		t.Helper()
 		return get(t, ctx, what, chromedp.Text(chromedp.CSS(sel)))
@@ -108,4 +99,17 @@ func TestPolicyBrowserJourney(t *testing.T) {
 	if msg := text("alert", `[role=alert]`); !strings.Contains(msg, "reserved") || !strings.Contains(msg, "policy 1") {
 		t.Errorf("the refusal says %q", msg)
 	}
+}
+
+// browserLogin logs handle in through the login form.
+func browserLogin(t *testing.T, ctx context.Context, base, handle string) {
+	t.Helper()
+	run(t, ctx, "log in as "+handle,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.ID("handle")),
+		chromedp.SetValue(chromedp.ID("handle"), handle),
+		chromedp.SetValue(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.CSS(`main form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+	)
 }

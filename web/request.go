@@ -65,13 +65,10 @@ func (s *Server) requestCommand(actor string, id int64, action string, a Request
 	case "evaluate":
 		return steward.EvaluateTransfer(actor, id, a.Text), nil
 	case "override":
-		return steward.OverrideChecks(actor, id, a.Justification()), nil
+		return steward.OverrideChecks(actor, id, a.Text), nil
 	}
 	return nil, steward.Errorf(steward.ENOTFOUND, "no action %q on a change request: want one of withdraw, confirm, appeal, retry, vote, advise, answer, evaluate, override", action)
 }
-
-// Justification is the text of an override.
-func (a RequestAction) Justification() string { return a.Text }
 
 func requestID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)

@@ -279,9 +279,3 @@ func oneLine(s string) string {
 	}
 	return s
 }
-
-// ConfirmURL is the path and query of a contact's confirmation link; the
-// web server verifies it with [steward.VerifyConfirmLink].
-func ConfirmURL(key []byte, id int64, contact string, exp time.Time) string {
-	return fmt.Sprintf("/requests/%d/confirm?%s", id, steward.ConfirmLinkQuery(key, id, contact, exp))
-}
