@@ -110,6 +110,9 @@ func browserLogin(t *testing.T, ctx context.Context, base, handle string) {
 		chromedp.SetValue(chromedp.ID("handle"), handle),
 		chromedp.SetValue(chromedp.ID("password"), testPassword),
 		chromedp.Click(chromedp.CSS(`main form[action="/login"] button[type=submit]`)),
+		// The login page itself shows the logout form when a session is
+		// still open: wait for the page after the login, not just the form.
+		chromedp.WaitNotPresent(chromedp.ID("password")),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 	)
 }
