@@ -67,6 +67,7 @@ Commands:
   log key           print the log's verifier key
   params            import, export (IANA XML, CSV) and list protocol parameter registries
   audit             verify an instance from its public log
+  zone              generate a large synthetic zone; sign a zone file
   simulate          replay an instance's change requests under another charter
   version           print the version
 
@@ -105,6 +106,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.policyCmd(ctx, rest)
 	case "params":
 		return m.paramsCmd(ctx, rest)
+	case "zone":
+		return m.zoneCmd(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "steward", version())
 		return nil
