@@ -2,14 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -28,7 +29,35 @@ const (
 
 type publishFlags struct {
 	dns, allow, notify, tsig, identity string
+	tsigFiles                          []string
 	algorithm                          int
+}
+
+// tsigKeys gathers the TSIG keys of --tsig and --tsig-file.
+func (f publishFlags) tsigKeys() ([]dnsserver.TSIGKey, error) {
+	var keys []dnsserver.TSIGKey
+	for _, spec := range splitComma(f.tsig) {
+		k, err := parseKeySpec(spec)
+		if err != nil {
+			return nil, usagef("--tsig: %v", err)
+		}
+		keys = append(keys, k)
+	}
+	for _, path := range f.tsigFiles {
+		ks, err := readTSIGFile(path)
+		if err != nil {
+			return nil, usagef("--tsig-file: %v", err)
+		}
+		keys = append(keys, ks...)
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k.Name] {
+			return nil, usagef("TSIG key %s is given twice", k.Name)
+		}
+		seen[k.Name] = true
+	}
+	return keys, nil
 }
 
 // publishing is the running zone publication of serve.
@@ -90,24 +119,30 @@ func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logg
 			}
 			policy.Allow = append(policy.Allow, pfx)
 		}
-		var keys []dnsserver.TSIGKey
-		for _, k := range splitComma(f.tsig) {
-			name, secret, ok := strings.Cut(k, ":")
-			if b, err := base64.StdEncoding.DecodeString(secret); !ok || name == "" || err != nil || len(b) < 16 {
-				return nil, nil, usagef("--tsig: want NAME:BASE64SECRET with a secret of at least 16 bytes, not %q", k)
-			}
-			keys = append(keys, dnsserver.TSIGKey{Name: dns.Fqdn(strings.ToLower(name)), Algorithm: dns.HmacSHA256, Secret: secret})
-			policy.Keys = append(policy.Keys, dns.Fqdn(strings.ToLower(name)))
+		tsigKeys, err := f.tsigKeys()
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, k := range tsigKeys {
+			policy.Keys = append(policy.Keys, k.Name)
 		}
 		for _, a := range splitComma(f.notify) {
 			sec := dnsserver.Secondary{Addr: a}
-			if len(keys) > 0 {
-				sec.Key = keys[0].Name
+			if addr, key, ok := strings.Cut(a, "@"); ok {
+				sec.Addr, sec.Key = addr, strings.ToLower(dns.Fqdn(key))
+				if !slices.Contains(policy.Keys, sec.Key) {
+					return nil, nil, usagef("--notify %s: no TSIG key named %s (give it with --tsig-file)", a, sec.Key)
+				}
+			} else if len(tsigKeys) > 0 {
+				sec.Key = tsigKeys[0].Name
+			}
+			if _, _, err := net.SplitHostPort(sec.Addr); err != nil {
+				return nil, nil, usagef("--notify: %q is not host:port", sec.Addr)
 			}
 			policy.Notify = append(policy.Notify, sec)
 		}
 		host, _ := os.Hostname()
-		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host, TSIG: keys,
+		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host, TSIG: tsigKeys,
 			Transfer: map[string]dnsserver.TransferPolicy{".": policy}})
 		if err := dnsSrv.Open(f.dns, f.dns); err != nil {
 			return nil, nil, fmt.Errorf("DNS server: %w", err)

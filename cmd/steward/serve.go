@@ -23,8 +23,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	insecure := fs.Bool("insecure-cookies", false, "send cookies without the Secure attribute (plain HTTP on a host other than localhost)")
 	dnsAddr := fs.String("dns", "", "serve the signed root zone over DNS (UDP and TCP) at this address, e.g. 127.0.0.1:5353")
 	allowXfr := fs.String("allow-transfer", "127.0.0.0/8,::1/128", "comma-separated prefixes allowed to take the zone by AXFR/IXFR")
-	notify := fs.String("notify", "", "comma-separated host:port of secondaries to NOTIFY of each new serial")
-	tsig := fs.String("tsig", "", "comma-separated NAME:BASE64SECRET TSIG keys (hmac-sha256); if given, transfers need one and NOTIFY is signed with the first")
+	notify := fs.String("notify", "", "comma-separated host:port[@KEYNAME] of secondaries to NOTIFY of each new serial, signed with that TSIG key")
+	tsig := fs.String("tsig", "", "comma-separated [ALGORITHM:]NAME:BASE64SECRET TSIG keys (default algorithm hmac-sha256); prefer --tsig-file, which keeps secrets off the command line")
+	var tsigFiles []string
+	fs.Func("tsig-file", "a file of TSIG keys: BIND key statements (tsig-keygen, rndc-confgen), Knot's YAML (keymgr -t) or [ALGORITHM:]NAME:SECRET lines; repeatable. With any TSIG key, transfers need one, and NOTIFY is signed with the first unless --notify names one", func(v string) error {
+		tsigFiles = append(tsigFiles, v)
+		return nil
+	})
 	algorithm := fs.Int("dnssec-algorithm", 13, "algorithm of the root zone's first DNSSEC keys: 13 (ECDSA P-256), 15 (Ed25519) or 8 (RSA/SHA-256)")
 	identity := fs.String("dnssec-identity", "", "age identity file unlocking the DNSSEC keys (default DATA/keys/dnssec.identity, created if missing)")
 	smtpAddr := fs.String("smtp", "", "SMTP server (host:port) for e-mail: confirmation links, ballots, outcomes; none if empty")
@@ -78,7 +83,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 
-	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, tsig: *tsig, identity: *identity, algorithm: *algorithm})
+	pub, dnsSrv, err := m.startPublishing(ctx, in, log, reg, publishFlags{dns: *dnsAddr, allow: *allowXfr, notify: *notify, tsig: *tsig, tsigFiles: tsigFiles, identity: *identity, algorithm: *algorithm})
 	if err != nil {
 		return err
 	}
