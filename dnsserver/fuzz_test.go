@@ -111,3 +111,77 @@ func header(b []byte) dns.Header {
 		Arcount: binary.BigEndian.Uint16(b[10:]),
 	}
 }
+
+// FuzzFastPath feeds arbitrary bytes to the UDP fast path over the real
+// root zone and a zone with wildcards and CNAMEs. It must never panic;
+// what it answers must parse, answer the request (same id and question)
+// and fit the client's size; and the handler chain must give the same
+// answer (compared as TestFastPathMatchesChain does, names without case).
+func FuzzFastPath(f *testing.F) {
+	root := New(Config{})
+	root.SetZone(rootZone(f))
+	ex := New(Config{})
+	ex.SetZone(loadZone(f, "example.zone", "example."))
+	for _, a := range []ask{
+		{name: "www.org.", qtype: dns.TypeA, do: true},
+		{name: "WwW.oRg.", qtype: dns.TypeA, edns: 512},
+		{name: "nonexistent.", qtype: dns.TypeA, do: true},
+		{name: "a.b.nonexistent.", qtype: dns.TypeAAAA},
+		{name: "org.", qtype: dns.TypeDS, do: true},
+		{name: "zw.", qtype: dns.TypeDS, do: true},
+		{name: ".", qtype: dns.TypeDNSKEY, do: true, edns: 4096},
+		{name: ".", qtype: dns.TypeSOA},
+		{name: ".", qtype: dns.TypeANY},
+		{name: "www.example.", qtype: dns.TypeA, do: true},
+		{name: "nope.example.", qtype: dns.TypeA, do: true},
+		{name: "x.wild.example.", qtype: dns.TypeTXT, do: true},
+	} {
+		b, err := a.msg().Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1})
+	f.Add(make([]byte, 17))
+
+	out := make([]byte, 65535)
+	var sc fastScratch
+	f.Fuzz(func(t *testing.T, req []byte) {
+		for _, s := range []*Server{root, ex} {
+			n := s.answerFast(req, out, &sc)
+			if n == 0 {
+				continue
+			}
+			var q, resp dns.Msg
+			if err := q.Unpack(req); err != nil {
+				t.Fatalf("answered a request that does not parse (%v): %x", err, req)
+			}
+			if err := resp.Unpack(out[:n]); err != nil {
+				t.Fatalf("answer does not parse: %v", err)
+			}
+			if !resp.Response || resp.Id != q.Id || len(resp.Question) != 1 || resp.Question[0] != q.Question[0] {
+				t.Fatalf("not an answer to %v: %v", &q, &resp)
+			}
+			size := dns.MinMsgSize
+			if opt := q.IsEdns0(); opt != nil {
+				size = int(min(max(opt.UDPSize(), dns.MinMsgSize), DefaultUDPSize))
+			}
+			if n > size {
+				t.Fatalf("answer of %d bytes to a client taking %d", n, size)
+			}
+			w := &recorder{}
+			s.ServeDNS(w, &q)
+			if !w.answered() {
+				t.Fatalf("the chain does not answer %v", &q)
+			}
+			lq := q.Copy()
+			lq.Question[0].Name = strings.ToLower(lq.Question[0].Name)
+			lw := &recorder{}
+			s.ServeDNS(lw, lq)
+			if d := msgDiff(w.last, out[:n], false); d != "" && msgDiff(lw.last, out[:n], true) != "" && !isTruncated(w.last) {
+				t.Fatalf("fast path differs from the chain for %v: %s", &q, d)
+			}
+		}
+	})
+}

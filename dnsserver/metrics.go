@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +18,8 @@ type metrics struct {
 	notifies  *prometheus.CounterVec
 	serials   *prometheus.GaugeVec
 
-	cache sync.Map // rcode<<16|qtype → prometheus.Counter
+	cache  sync.Map                           // rcode<<16|qtype → prometheus.Counter
+	common [6][256]atomic.Pointer[counterRef] // by rcode and type, the same counters
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,15 +51,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // query counts one request. Query types outside the known ones are
 // counted as "other", so that junk cannot grow the label set.
 func (m *metrics) query(q *query, rcode int) {
+	m.count(q.qtype, rcode)
+}
+
+// count counts one answer of rcode to a query of type qtype. The counters
+// of the common rcodes and types are found without allocating.
+func (m *metrics) count(qtype uint16, rcode int) {
 	if m == nil {
 		return
 	}
-	key := uint32(rcode&0xffff)<<16 | uint32(q.qtype)
+	var slot *atomic.Pointer[counterRef]
+	if rcode >= 0 && rcode < len(m.common) && int(qtype) < len(m.common[0]) {
+		slot = &m.common[rcode][qtype]
+		if c := slot.Load(); c != nil {
+			c.c.Inc()
+			return
+		}
+	}
+	key := uint32(rcode&0xffff)<<16 | uint32(qtype)
 	if c, ok := m.cache.Load(key); ok {
 		c.(prometheus.Counter).Inc()
 		return
 	}
-	typ, ok := dns.TypeToString[q.qtype]
+	typ, ok := dns.TypeToString[qtype]
 	if !ok {
 		typ = "other"
 		key = uint32(rcode&0xffff)<<16 | 0xffff
@@ -68,8 +84,13 @@ func (m *metrics) query(q *query, rcode int) {
 	}
 	c := m.queries.WithLabelValues(rcodeString(rcode), typ)
 	m.cache.Store(key, c)
+	if slot != nil {
+		slot.Store(&counterRef{c})
+	}
 	c.Inc()
 }
+
+type counterRef struct{ c prometheus.Counter }
 
 func (m *metrics) malformed() {
 	if m != nil {

@@ -194,7 +194,7 @@ func (s *Server) listen(udpAddr, tcpAddr string) error {
 	}
 	if pc != nil {
 		s.udpAddr = pc.LocalAddr()
-		s.start(&dns.Server{PacketConn: pc})
+		s.start(s.udpServer(pc))
 	}
 	if ln != nil {
 		s.tcpAddr = ln.Addr()
@@ -331,7 +331,8 @@ func (s *Server) SetZone(z *zone.Zone) {
 	if prev != nil && prev.z == z {
 		return
 	}
-	cur := &servedZone{z: z, ix: newIndex(z)}
+	ix := newIndex(z)
+	cur := &servedZone{z: z, ix: ix, fast: newFastZone(z, ix)}
 	if prev != nil {
 		cur.deltas = prev.deltas
 	}
@@ -344,11 +345,11 @@ func (s *Server) SetZone(z *zone.Zone) {
 		s.log.Info("zone loaded", "zone", z.Origin, "serial", z.Serial)
 	case prev.z.Serial == z.Serial:
 		s.log.Warn("zone replaced without a serial change; IXFR history dropped", "zone", z.Origin, "serial", z.Serial)
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast}))
 		return
 	case !serialNewer(z.Serial, prev.z.Serial):
 		s.log.Warn("zone serial went backwards; IXFR history dropped", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial)
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast}))
 	default:
 		start := time.Now()
 		del, add := diff(prev.z, z)
@@ -358,7 +359,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 		if n := len(deltas) - (s.cfg.Versions - 1); n > 0 {
 			deltas = deltas[n:]
 		}
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, deltas: deltas}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast, deltas: deltas}))
 		s.log.Info("zone updated", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial,
 			"deleted", len(del), "added", len(add), "seconds", time.Since(start).Seconds())
 	}
@@ -389,13 +390,15 @@ func serialNewer(a, b uint32) bool {
 type snapshot struct {
 	zones map[string]*servedZone // by origin
 	root  *servedZone            // zones["."], the common case
+	fast  *fastZone              // the fast path's answers, when one zone is served
 }
 
 // servedZone is one zone version and the differences that lead to it.
 type servedZone struct {
 	z      *zone.Zone
 	ix     *index
-	deltas []*delta // oldest first; the last one ends at z's serial
+	fast   *fastZone // nil if the zone's answers could not be precomputed
+	deltas []*delta  // oldest first; the last one ends at z's serial
 }
 
 // with returns a copy of the snapshot in which zs replaces its origin's zone.
@@ -406,6 +409,9 @@ func (sn *snapshot) with(zs *servedZone) *snapshot {
 	}
 	next.zones[zs.z.Origin] = zs
 	next.root = next.zones["."]
+	if len(next.zones) == 1 {
+		next.fast = zs.fast
+	}
 	return next
 }
 

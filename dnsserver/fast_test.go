@@ -1,0 +1,216 @@
+package dnsserver
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"steward/zone"
+)
+
+// fastCase is a query the differential test asks both paths.
+type fastCase struct {
+	name  string
+	qtype uint16
+	do    bool
+	edns  uint16 // 0: no OPT unless do
+}
+
+// fastCases lists queries over a zone: for every delegation point and
+// every other name, the name itself and a name below it with a set of
+// types, DO set and clear, EDNS0 and not; nonexistent names; the apex.
+func fastCases(z *zone.Zone, rnd *rand.Rand) []fastCase {
+	var cs []fastCase
+	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeNS, dns.TypeDS, dns.TypeSOA, dns.TypeDNSKEY,
+		dns.TypeTXT, dns.TypeNSEC, dns.TypeRRSIG, dns.TypeMX, dns.TypeHTTPS, dns.TypeZONEMD, dns.TypeCNAME}
+	add := func(name string, qt uint16) {
+		for _, do := range []bool{false, true} {
+			edns := []uint16{0, 512, 1232, 4096}[rnd.IntN(4)]
+			cs = append(cs, fastCase{name: name, qtype: qt, do: do, edns: edns})
+		}
+	}
+	for _, n := range z.Names() {
+		if cut, ok := z.Delegation(n); ok && cut != n {
+			add(n, dns.TypeA) // glue
+			continue
+		}
+		for _, t := range []uint16{dns.TypeA, dns.TypeDS, dns.TypeNS, types[rnd.IntN(len(types))]} {
+			add(n, t)
+		}
+		below := "www." + n
+		if n == "." {
+			below = "www."
+		}
+		add(below, types[rnd.IntN(len(types))])
+		add("a.b."+below, dns.TypeAAAA)
+	}
+	for _, t := range types {
+		add(z.Origin, t)
+	}
+	for range 3000 {
+		var b strings.Builder
+		for range 3 + rnd.IntN(12) {
+			b.WriteByte("abcdefghijklmnopqrstuvwxyz0123456789-"[rnd.IntN(37)])
+		}
+		name := b.String() + "."
+		if z.Origin != "." {
+			name += z.Origin
+		}
+		if rnd.IntN(4) == 0 {
+			name = "sub." + name
+		}
+		add(name, types[rnd.IntN(len(types))])
+	}
+	return cs
+}
+
+// randomCase flips the case of letters at random (the 0x20 bits
+// resolvers set).
+func randomCase(name string, rnd *rand.Rand) string {
+	b := []byte(name)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' && rnd.IntN(2) == 0 {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestFastPathMatchesChain asks every query of fastCases, with random
+// 0x20 case, of the fast path and of the handler chain, over the real root
+// zone and a small zone with wildcards, CNAMEs and empty non-terminals.
+// Where the fast path answers, the answer must be the chain's: byte for
+// byte, or, where compression differs (the chain compresses only against
+// names of the same case), the same header, question and sections, record
+// by record in order. The fast path must answer nearly all referrals, DS
+// and NXDOMAIN queries.
+func TestFastPathMatchesChain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		z    *zone.Zone
+	}{
+		{"root", rootZone(t)},
+		{"example", loadZone(t, "example.zone", "example.")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{})
+			s.SetZone(tc.z)
+			if s.snap.Load().fast == nil {
+				t.Fatal("no fast path for the zone")
+			}
+			rnd := rand.New(rand.NewPCG(1, 2))
+			var sc fastScratch
+			out := make([]byte, 65535)
+			var fast, identical, caseFit, estimate, total int
+			for _, c := range fastCases(tc.z, rnd) {
+				total++
+				m := (ask{name: randomCase(c.name, rnd), qtype: c.qtype, do: c.do, edns: c.edns}).msg()
+				m.Id = uint16(rnd.Uint32())
+				m.RecursionDesired = rnd.IntN(2) == 0
+				m.CheckingDisabled = rnd.IntN(2) == 0
+				req, err := m.Pack()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := s.answerFast(req, out, &sc)
+				if n == 0 {
+					continue
+				}
+				fast++
+				w := &recorder{}
+				s.ServeDNS(w, m)
+				if !w.answered() {
+					t.Fatalf("%s %s: the chain did not answer", c.name, dns.TypeToString[c.qtype])
+				}
+				if bytes.Equal(out[:n], w.last) {
+					identical++
+					continue
+				}
+				d := msgDiff(w.last, out[:n], false)
+				if d != "" && strings.ToLower(c.name) != m.Question[0].Name {
+					// The chain compresses a name only against the same
+					// name in the same case, so that with the client's
+					// mixed case its answer can be larger than the fast
+					// path's and no longer fit; then it must be the
+					// chain's answer to the name in lower case.
+					lm := m.Copy()
+					lm.Question[0].Name = strings.ToLower(lm.Question[0].Name)
+					lw := &recorder{}
+					s.ServeDNS(lw, lm)
+					if msgDiff(lw.last, out[:n], true) == "" {
+						caseFit++
+						d = ""
+					}
+				}
+				if d != "" && c.edns != 0 && isTruncated(w.last) {
+					// The chain truncates when miekg/dns estimates the
+					// compressed length above the client's size, which
+					// it does for some answers that fit. The fast path,
+					// which knows the length, must then give the whole
+					// answer: the chain's with room to spare.
+					lm := m.Copy()
+					lm.Question[0].Name = strings.ToLower(lm.Question[0].Name)
+					lm.Extra[0].(*dns.OPT).SetUDPSize(4096)
+					lw := &recorder{}
+					s.ServeDNS(lw, lm)
+					if msgDiff(lw.last, out[:n], true) == "" && n <= int(max(c.edns, 512)) {
+						estimate++
+						d = ""
+					}
+				}
+				if d != "" {
+					t.Errorf("%s %s do=%v edns=%d: fast path differs from the chain: %s",
+						m.Question[0].Name, dns.TypeToString[c.qtype], c.do, c.edns, d)
+				}
+			}
+			t.Logf("%d queries: %d answered by the fast path, %d of them byte for byte as the chain, %d as the chain answers the name in lower case, %d whole where the chain truncates needlessly",
+				total, fast, identical, caseFit, estimate)
+			if fast < total/2 {
+				t.Errorf("the fast path answered only %d of %d queries", fast, total)
+			}
+		})
+	}
+}
+
+// msgDiff describes how two responses differ in what a client sees:
+// header, question (with its case), and each section's records in order,
+// names compared without case; the question's case too if anyCase.
+func msgDiff(want, got []byte, anyCase bool) string {
+	var a, b dns.Msg
+	if err := a.Unpack(want); err != nil {
+		return "chain answer: " + err.Error()
+	}
+	if err := b.Unpack(got); err != nil {
+		return "fast answer does not parse: " + err.Error()
+	}
+	if a.MsgHdr != b.MsgHdr {
+		return fmt.Sprintf("header %+v, want %+v", b.MsgHdr, a.MsgHdr)
+	}
+	qa, qb := fmt.Sprint(a.Question), fmt.Sprint(b.Question)
+	if anyCase {
+		qa, qb = strings.ToLower(qa), strings.ToLower(qb)
+	}
+	if qa != qb {
+		return fmt.Sprintf("question %v, want %v", b.Question, a.Question)
+	}
+	for i, sec := range [][2][]dns.RR{{a.Answer, b.Answer}, {a.Ns, b.Ns}, {a.Extra, b.Extra}} {
+		if len(sec[0]) != len(sec[1]) {
+			return fmt.Sprintf("section %d: %d records, want %d", i, len(sec[1]), len(sec[0]))
+		}
+		for j := range sec[0] {
+			x, y := strings.ToLower(sec[0][j].String()), strings.ToLower(sec[1][j].String())
+			if x != y {
+				return fmt.Sprintf("section %d record %d: %s, want %s", i, j, y, x)
+			}
+		}
+	}
+	return ""
+}
+
+func isTruncated(resp []byte) bool {
+	return len(resp) > 2 && resp[2]&0x02 != 0
+}
