@@ -34,10 +34,52 @@
 //     when the DO bit is set (RFC 4035 §3.1), minimal ANY answers (RFC
 //     8482), REFUSED outside the served zones.
 //
+// # UDP fast path
+//
+// Most of an authoritative server's queries are alike: referrals, DS,
+// NXDOMAIN, the apex's SOA, NS and DNSKEY. When a zone version is
+// installed, SetZone runs the authoritative handler's own lookup for every
+// delegation point (referral and DS, DO set and clear), every NSEC record
+// and the apex, and keeps the packed answers (fast.go): "images" packed by
+// miekg/dns with a representative question (the delegation point, or the
+// origin), whose bytes after the question go into one arena, and answers
+// made of spans of those images, so that the DS records of a referral and
+// of a DS answer, or the NSEC records of every NXDOMAIN a gap proves, are
+// stored once. The tables are slices of bytes and integers, which the
+// garbage collector does not scan, and the name table is an
+// open-addressing hash of lower-case wire names.
+//
+// A UDP query is first read by the fast path (fastpath.go), which parses
+// the header, the question and an OPT record from the bytes, finds the
+// longest suffix of the name in the table, and writes the header, the
+// question as asked (0x20 case kept), the spans with their compression
+// pointers moved to where they land, and an OPT record, without
+// allocating. A pointer into the representative question lands on the
+// same suffix of the query name, so names compressed against the question
+// take the client's case, as NSD and Knot answer; the handler chain
+// compresses only against the same case. Everything else goes on to the
+// chain: TCP, other classes and opcodes, EDNS options or versions, TSIG,
+// ANY, transfers, wildcards, CNAMEs and other names below the apex that
+// own data, several zones served, an answer larger than the client takes
+// (the chain then drops optional glue or sets TC), malformed packets.
+// TestFastPathMatchesChain asks both over the real root zone (every TLD,
+// names below and glue names, types, DO, EDNS sizes, random case,
+// nonexistent names, the apex) and over a zone with wildcards and CNAMEs;
+// FuzzFastPath checks the parser and the answers.
+//
+// On Linux, a UDP socket bound to one address is served by GOMAXPROCS
+// workers (udp_linux.go) that read up to 32 queries with one recvmmsg,
+// answer those the fast path can and send the answers with one sendmmsg,
+// with buffers reused for every batch; they hand the rest to miekg/dns.
+// A wildcard socket is read by miekg/dns, whose sessions keep each query's
+// destination address, and the fast path answers in front of its reads.
+// Metrics count fast-path answers as any other.
+//
 // # Zone versions
 //
 // The zones served are one immutable snapshot behind an atomic pointer, so a
-// switch never drops or mixes a query. SetZone computes the difference from
+// switch never drops or mixes a query: the fast path's answers belong to
+// the snapshot too. SetZone computes the difference from
 // the previous version of the same zone and keeps the last Config.Versions
 // versions' differences, from which IXFR is answered; a client whose serial
 // is older or unknown gets the whole zone in AXFR form (RFC 1995 §4). When a

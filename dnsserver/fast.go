@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"errors"
+	"unsafe"
 
 	"github.com/miekg/dns"
 
@@ -117,6 +118,13 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	}
 	f.origin = origin
 	b := &fastBuilder{f: f, z: z}
+	// Room for the usual: an NSEC image per name, a referral per name.
+	f.arena = make([]byte, 0, 512*len(ix.names))
+	f.fixes = make([]uint32, 0, 16*len(ix.names))
+	f.spans = make([]fastSpan, 0, 6*len(ix.names))
+	f.refs = make([]uint32, 0, 12*len(ix.names))
+	f.answrs = make([]fastAnswer, 0, 4*len(ix.names))
+	f.images = make([]fastImage, 0, 2*len(ix.names))
 
 	// NSEC records, one image each, with the origin as B so that any
 	// query name in the zone can use them.
@@ -248,6 +256,7 @@ type fastBuilder struct {
 	// records of image i end.
 	ends   []uint32
 	endsAt []uint32
+	buf    []byte // for packing
 }
 
 func (b *fastBuilder) endsOf(img uint32) []uint32 {
@@ -396,16 +405,23 @@ func (b *fastBuilder) image(name string, sections [3][]dns.RR) (uint32, error) {
 			}
 		}
 	}
-	msg, err := m.Pack()
+	if b.buf == nil {
+		b.buf = make([]byte, dns.MaxMsgSize)
+	}
+	msg, err := m.PackBuffer(b.buf)
 	if err != nil {
 		return 0, err
 	}
-	wire, _ := wireName(name)
-	p0 := 12 + len(wire) + 4
+	blen := 0
+	for 12+blen < len(msg) && msg[12+blen] != 0 {
+		blen += 1 + int(msg[12+blen])
+	}
+	blen++
+	p0 := 12 + blen + 4
 	if len(msg) >= 0x3fff || p0 > len(msg) {
 		return 0, errFastUnsupported
 	}
-	img := fastImage{start: uint32(len(f.arena)), p0: uint16(p0), blen: uint16(len(wire))}
+	img := fastImage{start: uint32(len(f.arena)), p0: uint16(p0), blen: uint16(blen)}
 	ptrs, ends, err := walk(msg, p0)
 	if err != nil {
 		return 0, err
@@ -635,4 +651,11 @@ func wireName(name string) ([]byte, bool) {
 		}
 	}
 	return buf, true
+}
+
+// bytes returns the memory the fast path's tables take.
+func (f *fastZone) bytes() int {
+	return cap(f.arena) + cap(f.fixes)*4 + cap(f.images)*int(unsafe.Sizeof(fastImage{})) +
+		cap(f.spans)*int(unsafe.Sizeof(fastSpan{})) + cap(f.answrs)*int(unsafe.Sizeof(fastAnswer{})) +
+		cap(f.refs)*4 + cap(f.names) + cap(f.nodes)*int(unsafe.Sizeof(fastNode{})) + cap(f.table)*4 + cap(f.nsec)*4
 }
