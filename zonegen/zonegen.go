@@ -238,7 +238,9 @@ func (g *gen) delegation(tld string, hosters []hoster, line func(string, ...any)
 	}
 	var ns []string
 	var glue []string
-	if g.rng.IntN(100) < inBailiwick {
+	// The fixed TLDs hold the hosting providers' names: their own name
+	// servers are in bailiwick, with glue.
+	if g.rng.IntN(100) < inBailiwick || slices.Contains(fixed, tld) {
 		st.InBailiwick++
 		k := 2 + g.rng.IntN(3)
 		prefix := []string{"ns%d.nic.", "ns%d.dns.", "dns%d.nic.", "%c.nic."}[g.rng.IntN(4)]

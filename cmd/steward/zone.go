@@ -12,13 +12,17 @@ import (
 
 func (m *Main) zoneCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("zone: give generate")
+		return usagef("zone: give generate, sign or serve")
 	}
 	switch args[0] {
 	case "generate":
 		return m.zoneGenerate(args[1:])
+	case "sign":
+		return m.zoneSign(args[1:])
+	case "serve":
+		return m.zoneServe(ctx, args[1:])
 	default:
-		return usagef("zone: unknown subcommand %q: give generate", args[0])
+		return usagef("zone: unknown subcommand %q: give generate, sign or serve", args[0])
 	}
 }
 
