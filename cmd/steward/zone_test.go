@@ -122,7 +122,9 @@ func TestZoneSign(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	m := &Main{Stdout: &logs, Stderr: &logs, Clock: steward.SystemClock{}}
-	go func() { done <- m.Run(ctx, []string{"zone", "serve", "--in", out, "--dns", fmt.Sprintf("127.0.0.1:%d", port)}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"zone", "serve", "--in", out, "--dns", fmt.Sprintf("127.0.0.1:%d", port)})
+	}()
 	q := new(dns.Msg)
 	q.SetQuestion(".", dns.TypeSOA)
 	q.SetEdns0(1232, true)

@@ -58,4 +58,3 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 	defer cancel()
 	return srv.Close(cctx)
 }
-
