@@ -2,7 +2,9 @@
 # Steward's test command: ./scripts/test.sh [go test flags] [packages]
 #
 # Installs what the tests need and is missing (as root, from Debian:
-# PostgreSQL 15, chromium, and the DNS tools that check steward's zones),
+# PostgreSQL 15, chromium, npm and the DNS tools that check steward's zones;
+# axe-core from the npm registry into ~/.cache/steward-test for the
+# accessibility audit),
 # starts a throwaway PostgreSQL 15 server on a free loopback port, then runs
 # gofmt -l, go vet and go test over the whole module. Extra arguments go to go test,
 # for example: ./scripts/test.sh -run Conformance ./sqlite ./postgres
@@ -29,7 +31,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # command → Debian package, for the DNS tests.
 for pair in ldns-verify-zone:ldnsutils dnssec-verify:bind9-utils kdig:knot-dnsutils \
-	kzonecheck:knot-dnssecutils knotd:knot dig:bind9-dnsutils nsd:nsd unbound:unbound dnsperf:dnsperf; do
+	kzonecheck:knot-dnssecutils knotd:knot dig:bind9-dnsutils nsd:nsd unbound:unbound dnsperf:dnsperf \
+	npm:npm; do
 	if ! have "${pair%%:*}"; then
 		pkgs+=("${pair#*:}")
 	fi
@@ -69,6 +72,34 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
 		log "not root: cannot install ${pkgs[*]}; tests that need them will skip (or fail under CI)"
 	fi
 fi
+
+# --- axe-core, the accessibility rules the web UI's audit runs in Chromium. ---
+
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/steward-test/axe-core-$axe_version"
+axe_js="$axe_dir/node_modules/axe-core/axe.min.js"
+if [ ! -f "$axe_js" ]; then
+	if ! have npm; then
+		log "npm is missing: cannot install axe-core for the accessibility audit"
+		exit 1
+	fi
+	log "installing axe-core $axe_version from the npm registry"
+	mkdir -p "$axe_dir"
+	ok=0
+	for attempt in 1 2 3; do
+		if npm install --prefix "$axe_dir" --no-save --no-audit --no-fund --loglevel=error "axe-core@$axe_version"; then
+			ok=1
+			break
+		fi
+		log "npm install axe-core failed (attempt $attempt)"
+		sleep 5
+	done
+	if [ "$ok" -ne 1 ] || [ ! -f "$axe_js" ]; then
+		log "could not install axe-core"
+		exit 1
+	fi
+fi
+export STEWARD_TEST_AXE="$axe_js"
 
 # --- A throwaway PostgreSQL 15 server. ---
 
