@@ -59,12 +59,6 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"actionLabel": func(a string) string {
-		return map[string]string{"withdraw": "Why withdraw it (optional)", "appeal": "Grounds of the appeal", "evaluate": "Evaluation of the transfer", "override": "Justification for overriding the failed checks"}[a]
-	},
-	"actionButton": func(a string) string {
-		return map[string]string{"withdraw": "Withdraw the request", "appeal": "Appeal", "evaluate": "Record the evaluation", "override": "Override the checks", "retry": "Run the checks again"}[a]
-	},
 	"inc": func(n int64) int64 { return n + 1 },
 	"dec": func(n int64) int64 { return n - 1 },
 }
