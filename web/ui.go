@@ -59,8 +59,8 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"inc": func(n int64) int64 { return n + 1 },
-	"dec": func(n int64) int64 { return n - 1 },
+	"inc":     func(n int64) int64 { return n + 1 },
+	"dec":     func(n int64) int64 { return n - 1 },
 }
 
 var pages = func() map[string]*template.Template {
