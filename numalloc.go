@@ -268,13 +268,13 @@ func ReturnBlock(actor string, ref BlockRef, reason string, recovered bool) Comm
 			return nil, Errorf(EINVALID, "reason: at most 1000 characters on one line")
 		}
 		if b.Holder != "" {
-			inside, err := LoadBlocksIn(ctx, tx, b.Family, b.Span())
+			inside, err := LoadRegistryBlocksIn(ctx, tx, b.Family, b.Holder, b.Span())
 			if err != nil {
 				return nil, err
 			}
 			n := 0
 			for _, x := range inside {
-				if x.Registry == b.Holder && x.Status != StatusAvailable {
+				if x.Status != StatusAvailable {
 					n++
 				}
 			}

@@ -532,73 +532,55 @@ func CheckNesting(blocks []*Block) error {
 	return nil
 }
 
-// LoadBlock reads the block at key, or returns ENOTFOUND.
+// LoadBlock reads the block at a block key (see BlockKey), or returns
+// ENOTFOUND.
 func LoadBlock(ctx context.Context, r StateReader, key string) (*Block, error) {
-	var b Block
-	if err := GetJSON(ctx, r, key, &b); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no number block %s", strings.TrimPrefix(key, "num/"))
-		}
-		return nil, err
-	}
-	return &b, nil
+	return newBlockSet(r).load(ctx, key)
 }
 
 // LoadBlocks reads every block of a family, in key order. It reads the
 // whole family: callers building an index use it once and keep the result.
 func LoadBlocks(ctx context.Context, r StateReader, family string) ([]*Block, error) {
-	var out []*Block
-	prefix := BlockKeyPrefix(family)
-	after := ""
-	for {
-		kvs, err := r.Scan(ctx, prefix, after, 5000)
-		if err != nil {
-			return nil, err
-		}
-		for _, kv := range kvs {
-			b := new(Block)
-			if err := unmarshalStrict(kv.Value, b); err != nil {
-				return nil, fmt.Errorf("state %s: %w", kv.Key, err)
-			}
-			out = append(out, b)
-		}
-		if len(kvs) < 5000 {
-			return out, nil
-		}
-		after = kvs[len(kvs)-1].Key
+	var all []chunkEntry
+	err := scanChunks(ctx, r, ChunkKeyPrefix(family), "", func(_ string, es []chunkEntry) bool {
+		all = append(all, es...)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.SortFunc(all, func(a, b chunkEntry) int {
+		if c := cmpEntry(a, b.s.First, b.s.Last); c != 0 {
+			return c
+		}
+		return strings.Compare(a.b.Registry, b.b.Registry)
+	})
+	out := make([]*Block, len(all))
+	for i, e := range all {
+		out[i] = e.b
+	}
+	return out, nil
 }
 
-// LoadBlocksIn reads the blocks of a family whose first value lies in s,
-// in key order.
-func LoadBlocksIn(ctx context.Context, r StateReader, family string, s Span) ([]*Block, error) {
-	prefix := BlockKeyPrefix(family)
-	after := prefix + hexNum(family, s.First)
+// LoadRegistryBlocksIn reads the blocks of a family recorded by registry
+// whose first value lies in s, in key order.
+func LoadRegistryBlocksIn(ctx context.Context, r StateReader, family, registry string, s Span) ([]*Block, error) {
+	prefix := chunkRegPrefix(family, registry)
+	after := ""
 	if !s.First.IsZero() {
-		after = prefix + hexNum(family, s.First.Dec()) + "-~"
-	} else {
-		after = ""
+		after = prefix + hexNum(family, s.First.Dec())
 	}
-	end := prefix + hexNum(family, s.Last) + "-~"
 	var out []*Block
-	for {
-		kvs, err := r.Scan(ctx, prefix, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, kv := range kvs {
-			if kv.Key > end {
-				return out, nil
+	err := scanChunks(ctx, r, prefix, after, func(_ string, es []chunkEntry) bool {
+		for _, e := range es {
+			if s.Last.Less(e.s.First) {
+				return false
 			}
-			b := new(Block)
-			if err := unmarshalStrict(kv.Value, b); err != nil {
-				return nil, fmt.Errorf("state %s: %w", kv.Key, err)
+			if !e.s.First.Less(s.First) {
+				out = append(out, e.b)
 			}
-			out = append(out, b)
 		}
-		if len(kvs) < 1000 {
-			return out, nil
-		}
-		after = kvs[len(kvs)-1].Key
-	}
+		return true
+	})
+	return out, err
 }

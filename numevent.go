@@ -28,6 +28,23 @@ type BlocksPayload struct {
 	Blocks []Block `json:"blocks"`
 }
 
+// LinesPayload is the payload of the lines-recorded events: new blocks of
+// one family recorded by one registry, one line each (see numline.go),
+// each line ended by a line break. Imports use it: it costs far less to
+// write and read than BlocksPayload's JSON.
+type LinesPayload struct {
+	Source   string `json:"source,omitempty"`
+	Family   string `json:"family"`
+	Registry string `json:"registry"`
+	Lines    string `json:"lines"`
+}
+
+// Blocks returns the payload's blocks, as the lines give them (not yet
+// normalized).
+func (p *LinesPayload) Blocks() ([]*Block, error) {
+	return parseBlockLines(p.Family, p.Registry, p.Lines, false)
+}
+
 // RemovedPayload is the payload of the removed events.
 type RemovedPayload struct {
 	Source string     `json:"source,omitempty"`
@@ -69,7 +86,7 @@ func checkFamily(kind, family string) error {
 }
 
 // putNewBlock normalizes and writes a block that must not exist yet.
-func putNewBlock(ctx context.Context, w StateWriter, e *Event, b *Block) error {
+func putNewBlock(ctx context.Context, set *blockSet, e *Event, b *Block) error {
 	if err := checkFamily(e.Kind, b.Family); err != nil {
 		return err
 	}
@@ -79,25 +96,51 @@ func putNewBlock(ctx context.Context, w StateWriter, e *Event, b *Block) error {
 	if len(b.Events) != 0 {
 		return fmt.Errorf("block %s: events are the applier's to set", b.Label())
 	}
-	key := b.Key()
-	if err := mustNotExist(ctx, w, key); err != nil {
-		return err
-	}
 	b.Events = []int64{e.Seq}
-	return putBlock(ctx, w, b)
+	return set.put(ctx, b, true)
+}
+
+// applyBlocks is the common shape of the block appliers: they change blocks
+// through a blockSet, whose chunks are written once at the end.
+func applyBlocks[T any](f func(ctx context.Context, set *blockSet, e *Event, p *T) error) applier {
+	return applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *T) error {
+		set := newBlockSet(w)
+		if err := f(ctx, set, e, p); err != nil {
+			return err
+		}
+		return set.flush(ctx, w)
+	})
 }
 
 func init() {
 	for _, prefix := range []string{"block.", "asn."} {
-		register(prefix+"recorded", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *BlocksPayload) error {
+		register(prefix+"recorded", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *BlocksPayload) error {
 			for i := range p.Blocks {
-				if err := putNewBlock(ctx, w, e, &p.Blocks[i]); err != nil {
+				if err := putNewBlock(ctx, set, e, &p.Blocks[i]); err != nil {
 					return err
 				}
 			}
 			return nil
 		}))
-		register(prefix+"updated", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *BlocksPayload) error {
+		register(prefix+"lines-recorded", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *LinesPayload) error {
+			if !registryRE.MatchString(p.Registry) {
+				return fmt.Errorf("registry %q", p.Registry)
+			}
+			if p.Lines == "" {
+				return fmt.Errorf("no blocks")
+			}
+			bs, err := p.Blocks()
+			if err != nil {
+				return err
+			}
+			for _, b := range bs {
+				if err := putNewBlock(ctx, set, e, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		register(prefix+"updated", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *BlocksPayload) error {
 			for i := range p.Blocks {
 				b := &p.Blocks[i]
 				if err := checkFamily(e.Kind, b.Family); err != nil {
@@ -106,33 +149,33 @@ func init() {
 				if err := b.Normalize(); err != nil {
 					return err
 				}
-				old, err := LoadBlock(ctx, w, b.Key())
+				old, err := set.load(ctx, b.Key())
 				if err != nil {
 					return err
 				}
-				b.Events = append(old.Events, e.Seq)
-				if err := putBlock(ctx, w, b); err != nil {
+				b.Events = append(slices.Clip(old.Events), e.Seq)
+				if err := set.put(ctx, b, false); err != nil {
 					return err
 				}
 			}
 			return nil
 		}))
-		register(prefix+"removed", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *RemovedPayload) error {
+		register(prefix+"removed", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *RemovedPayload) error {
 			for _, r := range p.Blocks {
 				if err := checkFamily(e.Kind, r.Family); err != nil {
 					return err
 				}
 				key := r.Key()
-				if _, err := LoadBlock(ctx, w, key); err != nil {
-					return err
+				if key == "" {
+					return fmt.Errorf("%s %s-%s is not a valid block", r.Family, r.First, r.Last)
 				}
-				if err := w.Delete(ctx, key); err != nil {
+				if err := set.del(ctx, key); err != nil {
 					return err
 				}
 			}
 			return nil
 		}))
-		register(prefix+"allocated", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *AllocatedPayload) error {
+		register(prefix+"allocated", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *AllocatedPayload) error {
 			b := &p.Block
 			if err := checkFamily(e.Kind, b.Family); err != nil {
 				return err
@@ -144,9 +187,13 @@ func init() {
 				if len(p.Remainder) > 0 {
 					return fmt.Errorf("a remainder without the pool it remains of")
 				}
-				return putNewBlock(ctx, w, e, b)
+				return putNewBlock(ctx, set, e, b)
 			}
-			from, err := LoadBlock(ctx, w, p.From.Key())
+			fromKey := p.From.Key()
+			if fromKey == "" {
+				return fmt.Errorf("%s %s-%s is not a valid block", p.From.Family, p.From.First, p.From.Last)
+			}
+			from, err := set.load(ctx, fromKey)
 			if err != nil {
 				return err
 			}
@@ -179,30 +226,39 @@ func init() {
 			if total != pool.Size() {
 				return fmt.Errorf("the allocation and the remainder do not cover the pool %s exactly", from.Label())
 			}
-			if err := w.Delete(ctx, from.Key()); err != nil {
+			if err := set.del(ctx, fromKey); err != nil {
 				return err
 			}
 			for _, x := range parts {
-				if err := putNewBlock(ctx, w, e, x); err != nil {
+				if err := putNewBlock(ctx, set, e, x); err != nil {
 					return err
 				}
 			}
 			return nil
 		}))
-		register(prefix+"returned", applyJSON(func(ctx context.Context, w StateWriter, e *Event, p *ReturnedPayload) error {
+		register(prefix+"returned", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *ReturnedPayload) error {
 			if err := checkFamily(e.Kind, p.Block.Family); err != nil {
 				return err
 			}
-			b, err := LoadBlock(ctx, w, p.Block.Key())
+			key := p.Block.Key()
+			if key == "" {
+				return fmt.Errorf("%s %s-%s is not a valid block", p.Block.Family, p.Block.First, p.Block.Last)
+			}
+			old, err := set.load(ctx, key)
 			if err != nil {
 				return err
 			}
-			if b.Status == StatusAvailable {
-				return fmt.Errorf("block %s is available already", b.Label())
+			if old.Status == StatusAvailable {
+				return fmt.Errorf("block %s is available already", old.Label())
 			}
-			returnToPool(b, e.Time)
-			b.Events = append(b.Events, e.Seq)
-			return putBlock(ctx, w, b)
+			b := *old
+			if old.IANA != nil {
+				iana := *old.IANA
+				b.IANA = &iana
+			}
+			returnToPool(&b, e.Time)
+			b.Events = append(slices.Clip(old.Events), e.Seq)
+			return set.put(ctx, &b, false)
 		}))
 	}
 	register("block.iana-registry", applyJSON(func(ctx context.Context, w StateWriter, e *Event, r *IANARegistry) error {
@@ -278,6 +334,74 @@ func emitBlocks(ctx context.Context, tx Tx, actor, verb, source string, blocks [
 		}
 	}
 	return nil
+}
+
+// emitRecorded emits the recording of new blocks: those with a line form
+// (see numline.go) as lines-recorded events, by family and registry in key
+// order, the others as recorded events.
+func emitRecorded(ctx context.Context, tx Tx, actor, source string, blocks []Block) error {
+	var other []Block
+	type group struct{ family, registry string }
+	groups := map[group][]chunkEntry{}
+	var order []group
+	for i := range blocks {
+		b := &blocks[i]
+		if !lineable(b) || len(b.Events) > 0 {
+			other = append(other, *b)
+			continue
+		}
+		g := group{b.Family, b.Registry}
+		if groups[g] == nil {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], chunkEntry{b, b.Span()})
+	}
+	slices.SortFunc(order, func(a, b group) int {
+		if c := slices.Index(Families, a.family) - slices.Index(Families, b.family); c != 0 {
+			return c
+		}
+		return strings.Compare(a.registry, b.registry)
+	})
+	for _, g := range order {
+		es := groups[g]
+		slices.SortFunc(es, func(a, b chunkEntry) int { return cmpEntry(a, b.s.First, b.s.Last) })
+		var lines []byte
+		size := 0
+		flush := func() error {
+			if len(lines) == 0 {
+				return nil
+			}
+			_, err := tx.Emit(ctx, actor, eventKind(g.family, "lines-recorded"), LinesPayload{Source: source, Family: g.family, Registry: g.registry, Lines: string(lines)})
+			lines, size = lines[:0], 0
+			return err
+		}
+		for _, e := range es {
+			n := len(lines)
+			lines = appendBlockLine(lines, e.b, false)
+			lines = append(lines, '\n')
+			// The line's size in the payload, with JSON escaping at its
+			// worst (\u00XX) for the characters it escapes.
+			sz := len(lines) - n
+			for _, c := range lines[n:] {
+				if c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '\n' {
+					sz += 5
+				}
+			}
+			if size+sz > maxPayloadBytes && size > 0 {
+				line := slices.Clone(lines[n:])
+				lines = lines[:n]
+				if err := flush(); err != nil {
+					return err
+				}
+				lines = append(lines, line...)
+			}
+			size += sz
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return emitBlocks(ctx, tx, actor, "recorded", source, other)
 }
 
 func emitRemoved(ctx context.Context, tx Tx, actor, source, reason string, refs []BlockRef) error {
@@ -422,7 +546,7 @@ func SyncBlocks(actor, source string, scope func(*Block) bool, families []string
 		if err := emitBlocks(ctx, tx, actor, "updated", source, change); err != nil {
 			return nil, err
 		}
-		if err := emitBlocks(ctx, tx, actor, "recorded", source, add); err != nil {
+		if err := emitRecorded(ctx, tx, actor, source, add); err != nil {
 			return nil, err
 		}
 		return &c, nil
@@ -477,13 +601,4 @@ func canonicalBlock(b *Block) ([]byte, error) {
 			Registry: e.Registry, Status: e.Status, Whois: e.Whois, Xrefs: e.Xrefs}
 	}
 	return json.Marshal(&j)
-}
-
-// putBlock writes a block at its key.
-func putBlock(ctx context.Context, w StateWriter, b *Block) error {
-	data, err := canonicalBlock(b)
-	if err != nil {
-		return err
-	}
-	return w.Put(ctx, b.Key(), data)
 }

@@ -152,6 +152,14 @@ func EventKeys(e *steward.Event) []string {
 				keys = append(keys, p.Blocks[i].Key())
 			}
 		}
+	case "lines-recorded":
+		var p steward.LinesPayload
+		if json.Unmarshal(e.Payload, &p) == nil {
+			bs, _ := p.Blocks()
+			for _, b := range bs {
+				keys = append(keys, b.Key())
+			}
+		}
 	case "removed":
 		var p steward.RemovedPayload
 		if json.Unmarshal(e.Payload, &p) == nil {

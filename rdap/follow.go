@@ -3,6 +3,7 @@ package rdap
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -108,7 +109,7 @@ func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 		return cur, nil
 	}
 	changed := map[string]bool{}
-	tr := &tracker{MemState: f.state, meta: f.meta, changed: changed, touched: f.last}
+	tr := &tracker{MemState: f.state, meta: f.meta, changed: changed, touched: f.last, blocks: map[string]*steward.Block{}}
 	for f.head < head {
 		end := min(head, f.head+batch)
 		entries, err := f.src.Entries(ctx, f.head, end)
@@ -124,6 +125,9 @@ func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 			if err := steward.Apply(ctx, tr, e); err != nil {
 				return nil, err
 			}
+			if err := tr.settle(); err != nil {
+				return nil, err
+			}
 		}
 		f.head = end
 	}
@@ -133,12 +137,12 @@ func (f *Follower) Update(ctx context.Context) (*Snapshot, error) {
 		return cur, nil
 	}
 	f.last = tr.touched
-	return f.rebuild(ctx, changed)
+	return f.rebuild(ctx, changed, tr.blocks)
 }
 
 // rebuild applies the changed records to the model and publishes a new
 // snapshot.
-func (f *Follower) rebuild(ctx context.Context, changed map[string]bool) (*Snapshot, error) {
+func (f *Follower) rebuild(ctx context.Context, changed map[string]bool, blocks map[string]*steward.Block) (*Snapshot, error) {
 	keys := make([]string, 0, len(changed))
 	for k := range changed {
 		keys = append(keys, k)
@@ -146,13 +150,19 @@ func (f *Follower) rebuild(ctx context.Context, changed map[string]bool) (*Snaps
 	slices.Sort(keys)
 	var dirty dirtySet
 	for _, k := range keys {
-		v, err := f.state.Get(ctx, k)
-		if err != nil {
-			v = nil
-		}
 		ev := Events{}
 		if m := f.meta[k]; m != nil {
 			ev = *m
+		}
+		if b, ok := blocks[k]; ok {
+			if err := projectBlock(f.m, k, b, ev, &dirty); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v, err := f.state.Get(ctx, k)
+		if err != nil {
+			v = nil
 		}
 		if err := f.m.project(ctx, f.state, k, v, ev, &dirty); err != nil {
 			return nil, err
@@ -182,9 +192,93 @@ type tracker struct {
 	changed map[string]bool
 	stamp   Stamp
 	touched Stamp // the last entry that changed a followed record
+
+	// Number blocks are stored in chunks (see steward.ChunkKeyPrefix), but
+	// followed one by one, by block key: the blocks an entry's chunk
+	// writes removed and added (by steward.BlockText), settled after each
+	// entry so that a block moved to another chunk is not a change, and
+	// the changed blocks (nil if removed) for rebuild.
+	gone, came map[string]int
+	texts      map[string]*steward.Block
+	blocks     map[string]*steward.Block
+}
+
+func isChunk(key string) bool { return strings.HasPrefix(key, "num/blocks/") }
+
+// noteChunk notes the blocks a chunk write removes and adds.
+func (t *tracker) noteChunk(key string, old, value []byte) error {
+	if t.gone == nil {
+		t.gone, t.came, t.texts = map[string]int{}, map[string]int{}, map[string]*steward.Block{}
+	}
+	for _, c := range []struct {
+		v []byte
+		n map[string]int
+	}{{old, t.gone}, {value, t.came}} {
+		if c.v == nil {
+			continue
+		}
+		bs, err := steward.ChunkBlocks(key, c.v)
+		if err != nil {
+			return fmt.Errorf("rdap: %w", err)
+		}
+		for _, b := range bs {
+			text := steward.BlockText(b)
+			c.n[text]++
+			t.texts[text] = b
+		}
+	}
+	return nil
+}
+
+// settle turns the chunk writes of one entry into block changes.
+func (t *tracker) settle() error {
+	if len(t.gone) == 0 && len(t.came) == 0 {
+		return nil
+	}
+	added := map[string]bool{}
+	for text, n := range t.came {
+		if n <= t.gone[text] {
+			continue
+		}
+		b := t.texts[text]
+		key := b.Key()
+		added[key] = true
+		t.blocks[key] = b
+		if m := t.meta[key]; m != nil {
+			m.Changed = t.stamp
+		} else {
+			t.meta[key] = &Events{Registered: t.stamp, Changed: t.stamp}
+		}
+		t.changed[key] = true
+		t.touched = t.stamp
+	}
+	for text, n := range t.gone {
+		if n <= t.came[text] {
+			continue
+		}
+		key := t.texts[text].Key()
+		if added[key] {
+			continue
+		}
+		t.blocks[key] = nil
+		delete(t.meta, key)
+		t.changed[key] = true
+		t.touched = t.stamp
+	}
+	clear(t.gone)
+	clear(t.came)
+	clear(t.texts)
+	return nil
 }
 
 func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
+	if isChunk(key) {
+		old, _ := t.MemState.Get(ctx, key)
+		if err := t.noteChunk(key, old, value); err != nil {
+			return err
+		}
+		return t.MemState.Put(ctx, key, value)
+	}
 	if !tracked(key) {
 		return t.MemState.Put(ctx, key, value)
 	}
@@ -206,6 +300,12 @@ func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
 }
 
 func (t *tracker) Delete(ctx context.Context, key string) error {
+	if isChunk(key) {
+		old, _ := t.MemState.Get(ctx, key)
+		if err := t.noteChunk(key, old, nil); err != nil {
+			return err
+		}
+	}
 	if tracked(key) {
 		delete(t.meta, key)
 		t.changed[key] = true

@@ -1,20 +1,12 @@
 package rdap
 
 import (
-	"context"
-	"encoding/json"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"steward"
 )
-
-func init() {
-	for _, fam := range steward.Families {
-		projections = append(projections, projection{steward.BlockKeyPrefix(fam), projectBlock})
-	}
-}
 
 // rirNames are the regional registries' names, for their entities.
 var rirNames = map[string]string{
@@ -47,16 +39,11 @@ func blockStatus(s string) []string {
 	return []string{"inactive"}
 }
 
-// projectBlock turns a number block (num/FAMILY/FIRST-LAST/REGISTRY) into
-// an ip network or an autnum, with its holder and contacts as entities.
-func projectBlock(_ context.Context, m *model, _ steward.StateReader, key string, value []byte, ev Events, d *dirtySet) error {
-	var b *steward.Block
-	if value != nil {
-		b = new(steward.Block)
-		if err := json.Unmarshal(value, b); err != nil {
-			return err
-		}
-	}
+// projectBlock turns a number block (by its block key,
+// num/FAMILY/FIRST-LAST/REGISTRY; nil if removed) into an ip network or an
+// autnum, with its holder and contacts as entities. The follower finds the
+// changed blocks in the chunk records it replays (see tracker).
+func projectBlock(m *model, key string, b *steward.Block, ev Events, d *dirtySet) error {
 	var ents []*Entity
 	var refs []EntityRef
 	var rdapServer string

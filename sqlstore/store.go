@@ -239,7 +239,15 @@ func scanState(ctx context.Context, q querier, prefix, after string, limit int) 
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := q.QueryContext(ctx, `SELECT k, v FROM state WHERE k >= $1 AND k > $2 AND k < $3 ORDER BY k LIMIT $4`, prefix, after, steward.PrefixEnd(prefix), limit)
+	// One lower bound, so that the database seeks to it rather than
+	// reading every record from the prefix on.
+	q1 := `SELECT k, v FROM state WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3`
+	lo := prefix
+	if after >= prefix {
+		q1 = `SELECT k, v FROM state WHERE k > $1 AND k < $2 ORDER BY k LIMIT $3`
+		lo = after
+	}
+	rows, err := q.QueryContext(ctx, q1, lo, steward.PrefixEnd(prefix), limit)
 	if err != nil {
 		return nil, fmt.Errorf("scan state %s: %w", prefix, err)
 	}
