@@ -185,7 +185,7 @@ func (s *Server) pdpPage(r *http.Request, me *identity, p *page) (string, error)
 	if me != nil {
 		s.policyViewer(ctx, me.handle, pol, d)
 	}
-	p.Title, p.Nav, p.Data = "Policy "+strconv.FormatInt(id, 10)+": "+pol.Title, "policies", d
+	p.Title, p.Nav, p.Data = p.T("Policy %d: %s", id, pol.Title), "policies", d
 	return "policy", nil
 }
 
@@ -220,7 +220,7 @@ func (s *Server) pdpListPage(r *http.Request, me *identity, p *page) (string, er
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Policies", "policies", struct {
+	p.Title, p.Nav, p.Data = p.T("Policies"), "policies", struct {
 		*PolicyList
 		TLDStrings   *steward.TLDStringRules
 		TLDStringsBy int64
@@ -242,7 +242,7 @@ func (s *Server) newPolicyPage(r *http.Request, me *identity, p *page) (string, 
 		}
 		p.Form["example"] = indentJSON(steward.PolicyParams{Numbers: &nums, TLDStrings: &steward.TLDStringRules{MinLength: 2, Reserved: []string{"example", "local"}}})
 	}
-	p.Title, p.Nav = "Propose a policy", "policies"
+	p.Title, p.Nav = p.T("Propose a policy"), "policies"
 	return "policy-new", nil
 }
 

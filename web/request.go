@@ -228,7 +228,7 @@ func (s *Server) requestPage(r *http.Request, me *identity, p *page) (string, er
 	if me != nil {
 		d.Actions, d.Voters, d.Advisers, d.Answers = s.viewerActions(ctx, me.handle, req)
 	}
-	p.Title, p.Nav, p.Data = "Change request "+strconv.FormatInt(id, 10), "requests", d
+	p.Title, p.Nav, p.Data = p.T("Change request %d", id), "requests", d
 	return "request", nil
 }
 
@@ -294,7 +294,7 @@ func (s *Server) requestsPage(r *http.Request, me *identity, p *page) (string, e
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Change requests", "requests", RequestsPage{RequestList: l, TLD: r.URL.Query().Get("tld")}
+	p.Title, p.Nav, p.Data = p.T("Change requests"), "requests", RequestsPage{RequestList: l, TLD: r.URL.Query().Get("tld")}
 	return "requests", nil
 }
 
@@ -337,7 +337,7 @@ func (s *Server) newRequestPage(r *http.Request, me *identity, p *page) (string,
 			p.Form["manager"] = t.Manager
 		}
 	}
-	p.Title, p.Nav, p.Data = "New change request", "requests", d
+	p.Title, p.Nav, p.Data = p.T("New change request"), "requests", d
 	return "request-new", nil
 }
 
@@ -462,7 +462,7 @@ func (s *Server) confirmLinkPage(r *http.Request, me *identity, p *page) (string
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Confirm change request "+strconv.FormatInt(req.ID, 10), "requests", ConfirmLinkPage{Request: req, Contact: contact, Query: r.URL.RawQuery}
+	p.Title, p.Nav, p.Data = p.T("Confirm change request %d", req.ID), "requests", ConfirmLinkPage{Request: req, Contact: contact, Query: r.URL.RawQuery}
 	return "request-confirm", nil
 }
 

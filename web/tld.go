@@ -56,7 +56,7 @@ func (s *Server) tldsPage(r *http.Request, id *identity, p *page) (string, error
 	if s.cfg.Published != nil {
 		d.Published = s.cfg.Published()
 	}
-	p.Title, p.Nav, p.Data = "Root zone", "tlds", d
+	p.Title, p.Nav, p.Data = p.T("Root zone"), "tlds", d
 	return "tlds", err
 }
 

@@ -289,7 +289,7 @@ func (s *Server) home(r *http.Request, id *identity, p *page) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Data, p.BaseURL = "Home", info, baseURL(r)
+	p.Title, p.Data, p.BaseURL = p.T("Home"), info, baseURL(r)
 	ps, err := s.cfg.Store.Scan(r.Context(), "participant/", "", 10000)
 	if err != nil {
 		return "", err
@@ -322,13 +322,13 @@ func (s *Server) charterPage(r *http.Request, id *identity, p *page) (string, er
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Charter", "charter", CharterPage{Record: rec, Charter: c}
+	p.Title, p.Nav, p.Data = p.T("Charter"), "charter", CharterPage{Record: rec, Charter: c}
 	return "charter", nil
 }
 
 func (s *Server) bodiesPage(r *http.Request, id *identity, p *page) (string, error) {
 	b, err := s.bodies(r, "")
-	p.Title, p.Nav, p.Data = "Bodies", "bodies", b
+	p.Title, p.Nav, p.Data = p.T("Bodies"), "bodies", b
 	return "bodies", err
 }
 
@@ -343,7 +343,7 @@ func (s *Server) bodyPage(r *http.Request, id *identity, p *page) (string, error
 
 func (s *Server) participantsPage(r *http.Request, id *identity, p *page) (string, error) {
 	v, err := s.apiParticipants(r)
-	p.Title, p.Nav, p.Data = "Participants", "participants", v
+	p.Title, p.Nav, p.Data = p.T("Participants"), "participants", v
 	return "participants", err
 }
 
@@ -392,7 +392,7 @@ func (s *Server) ledgerPage(r *http.Request, id *identity, p *page) (string, err
 	if start > 0 {
 		lp.Older = strconv.FormatInt(start, 10)
 	}
-	p.Title, p.Nav, p.Data = "Ledger", "ledger", lp
+	p.Title, p.Nav, p.Data = p.T("Ledger"), "ledger", lp
 	return "ledger", nil
 }
 
@@ -409,7 +409,7 @@ func (s *Server) entryPage(r *http.Request, id *identity, p *page) (string, erro
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = fmt.Sprintf("Ledger entry %d", seq), "ledger", EntryPage{EntryProof: ep, HasNext: seq+1 < size}
+	p.Title, p.Nav, p.Data = p.T("Ledger entry %d", seq), "ledger", EntryPage{EntryProof: ep, HasNext: seq+1 < size}
 	return "entry", nil
 }
 
@@ -424,7 +424,7 @@ func (s *Server) registerPage(r *http.Request, id *identity, p *page) (string, e
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Register", "register", c
+	p.Title, p.Nav, p.Data = p.T("Register"), "register", c
 	return "register", nil
 }
 
@@ -454,7 +454,7 @@ func (s *Server) registerPost(w http.ResponseWriter, r *http.Request, id *identi
 }
 
 func (s *Server) loginPage(r *http.Request, id *identity, p *page) (string, error) {
-	p.Title, p.Nav = "Log in", "login"
+	p.Title, p.Nav = p.T("Log in"), "login"
 	return "login", nil
 }
 
@@ -505,7 +505,7 @@ func (s *Server) accountPage(r *http.Request, id *identity, p *page) (string, er
 	if err != nil {
 		return "", err
 	}
-	p.Title, p.Nav, p.Data = "Your account", "account", AccountPage{Me: me, Email: email, Tokens: ts, Scopes: steward.AllScopes}
+	p.Title, p.Nav, p.Data = p.T("Your account"), "account", AccountPage{Me: me, Email: email, Tokens: ts, Scopes: steward.AllScopes}
 	return "account", nil
 }
 
