@@ -391,7 +391,7 @@ func (s *Server) apiReturn(r *http.Request) (any, error) {
 
 func (s *Server) numbersPage(r *http.Request, id *identity, p *page) (string, error) {
 	sum, err := s.summary(r.Context(), steward.Families)
-	p.Title, p.Nav, p.Data = "Numbers", "numbers", sum
+	p.Title, p.Nav, p.Data = p.T("Number resources"), "numbers", sum
 	return "numbers", err
 }
 
@@ -447,6 +447,6 @@ func (s *Server) asPage(r *http.Request, id *identity, p *page) (string, error) 
 
 func (s *Server) policyPage(r *http.Request, id *identity, p *page) (string, error) {
 	rep, err := s.evaluation(r)
-	p.Title, p.Nav, p.Data = "Global number policies", "numbers", rep
+	p.Title, p.Nav, p.Data = p.T("Global number policies"), "numbers", rep
 	return "numpolicy", err
 }

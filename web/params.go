@@ -181,7 +181,7 @@ func (s *Server) paramExport(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) paramsPage(r *http.Request, id *identity, p *page) (string, error) {
 	l, err := s.paramList(r)
-	p.Title, p.Nav, p.Data = "Protocol parameters", "params", l
+	p.Title, p.Nav, p.Data = p.T("Protocol parameters"), "params", l
 	return "params", err
 }
 

@@ -59,8 +59,10 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"inc":     func(n int64) int64 { return n + 1 },
-	"dec":     func(n int64) int64 { return n - 1 },
+	// tree hands a sub-template its rows with the page, for translation.
+	"tree": func(p *page, rows any) treeArgs { return treeArgs{P: p, Rows: rows} },
+	"inc":  func(n int64) int64 { return n + 1 },
+	"dec":  func(n int64) int64 { return n - 1 },
 }
 
 var pages = func() map[string]*template.Template {
@@ -79,6 +81,12 @@ var pages = func() map[string]*template.Template {
 	}
 	return m
 }()
+
+// treeArgs are a sub-template's rows and the page they are shown on.
+type treeArgs struct {
+	P    *page
+	Rows any
+}
 
 // errRendered tells form that the handler wrote the response itself.
 var errRendered = errors.New("response rendered")
