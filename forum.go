@@ -30,6 +30,7 @@ import (
 //	forum/sub/<handle>/<target>           a subscription
 //	forum/subscriber/<target>/<handle>    the same, indexed by what is followed
 //	forum/notice/<handle>/<seq>           a mention of a participant
+//	forum/mail/<handle>                   how the forum mails them, unless the default digest
 //	forum/stats/<kind>/<month>/<group>/<region>   participation counters
 //	forum/counter/<kind>                  the last id given to a thread, …
 //

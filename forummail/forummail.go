@@ -186,6 +186,9 @@ func (n *Notifier) handle(ctx context.Context, e *steward.Event) error {
 				continue
 			}
 			mentioned[h] = true
+			if mode, err := steward.ForumMail(ctx, src, h); err != nil || mode == steward.MailNone {
+				continue
+			}
 			n.mail(ctx, h, fmt.Sprintf("%s mentioned you in %q", e.Actor, t.Title),
 				fmt.Sprintf("%s mentioned you in the forum thread %q:\n\n%s\n\nRead and reply: %s\n", e.Actor, t.Title, post.Body, link))
 		}
@@ -238,8 +241,21 @@ func (n *Notifier) queue(ctx context.Context, e *steward.Event, line string, ski
 				continue
 			}
 			done[h] = true
-			if len(n.pending[h]) < 500 {
-				n.pending[h] = append(n.pending[h], line)
+			mode, err := steward.ForumMail(ctx, n.cfg.Source, h)
+			if err != nil {
+				return err
+			}
+			switch mode {
+			case steward.MailImmediate:
+				subject := line
+				if i := strings.LastIndex(line, ": "+n.cfg.BaseURL+"/"); i > 0 {
+					subject = line[:i]
+				}
+				n.mail(ctx, h, "Forum: "+subject, line+"\n\nYour subscriptions and e-mail settings: "+n.cfg.BaseURL+"/forum/notifications\n")
+			case steward.MailDigest:
+				if len(n.pending[h]) < 500 {
+					n.pending[h] = append(n.pending[h], line)
+				}
 			}
 		}
 	}
@@ -259,7 +275,7 @@ func (n *Notifier) sendDigests(ctx context.Context) error {
 		for _, l := range lines {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
-		fmt.Fprintf(&b, "\nYour subscriptions: %s/forum/notifications\n", n.cfg.BaseURL)
+		fmt.Fprintf(&b, "\nYour subscriptions and e-mail settings: %s/forum/notifications\n", n.cfg.BaseURL)
 		n.mail(ctx, h, fmt.Sprintf("Forum digest: %d new item%s", len(lines), map[bool]string{true: "", false: "s"}[len(lines) == 1]), b.String())
 		delete(n.pending, h)
 	}

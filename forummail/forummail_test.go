@@ -17,7 +17,18 @@ import (
 	"steward/workflow"
 )
 
-func TestMentionsAndDigests(t *testing.T) {
+// forum is a store with the seeded forum and three participants, alice,
+// bob and carol, and a notifier mailing to an SMTP sink.
+type forum struct {
+	ctx   context.Context
+	st    *sqlstore.Store
+	clock *steward.FakeClock
+	smtp  *testproc.SMTPSink
+	n     *forummail.Notifier
+}
+
+func newForum(t *testing.T) *forum {
+	t.Helper()
 	ctx := context.Background()
 	w, r, err := sqlite.Open(filepath.Join(t.TempDir(), "steward.db"), false)
 	if err != nil {
@@ -29,34 +40,56 @@ func TestMentionsAndDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close(); w.Close(); r.Close() })
-	do := func(cmd steward.Command) any {
-		t.Helper()
-		v, err := st.Do(ctx, cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	f := &forum{ctx: ctx, st: st, clock: clock}
 	text, _ := charter.Preset("community")
-	do(steward.CreateInstance(steward.Instance{Origin: "steward.example/mail", Name: "Mail"}, text))
-	do(steward.SeedForum())
+	f.do(t, steward.CreateInstance(steward.Instance{Origin: "steward.example/mail", Name: "Mail"}, text))
+	f.do(t, steward.SeedForum())
 	hash, _ := steward.HashPassword("correct horse battery", steward.PasswordParams{Memory: 64, Time: 1, Threads: 1})
 	for _, h := range []string{"alice", "bob", "carol"} {
-		do(steward.Register(steward.ActorInit, steward.Registration{Participant: steward.Participant{Handle: h, Name: h, Group: "civil-society", Region: "europe", Languages: []string{"en"}},
+		f.do(t, steward.Register(steward.ActorInit, steward.Registration{Participant: steward.Participant{Handle: h, Name: h, Group: "civil-society", Region: "europe", Languages: []string{"en"}},
 			Email: h + "@example.org", PasswordHash: hash}))
 	}
-	do(steward.Subscribe("carol", "issue:spam", true))
-	do(steward.Subscribe("bob", "issue:spam", true))
-
-	smtp := testproc.NewSMTPSink(t)
-	mailer, err := workflow.NewMailer(smtp.Addr, "forum@steward.example", "", "")
+	f.smtp = testproc.NewSMTPSink(t)
+	mailer, err := workflow.NewMailer(f.smtp.Addr, "forum@steward.example", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := forummail.New(forummail.Config{Source: st, Mail: mailer, BaseURL: "https://forum.example/", Clock: clock, DigestEvery: time.Hour})
-	if err := n.Step(ctx); err != nil { // notes the head: no mail about the past
+	f.n = forummail.New(forummail.Config{Source: st, Mail: mailer, BaseURL: "https://forum.example/", Clock: clock, DigestEvery: time.Hour})
+	if err := f.n.Step(ctx); err != nil { // notes the head: no mail about the past
 		t.Fatal(err)
 	}
+	return f
+}
+
+func (f *forum) do(t *testing.T, cmd steward.Command) any {
+	t.Helper()
+	v, err := f.st.Do(f.ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// step runs the notifier once and returns the mail sent, by recipient.
+func (f *forum) step(t *testing.T) map[string]string {
+	t.Helper()
+	if err := f.n.Step(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range f.smtp.Take() {
+		out[m.To[0]] += m.Raw
+	}
+	return out
+}
+
+func TestMentionsAndDigests(t *testing.T) {
+	f := newForum(t)
+	ctx, clock, smtp, n := f.ctx, f.clock, f.smtp, f.n
+	do := func(cmd steward.Command) any { t.Helper(); return f.do(t, cmd) }
+	do(steward.Subscribe("carol", "issue:spam", true))
+	do(steward.Subscribe("bob", "issue:spam", true))
+
 	do(steward.OpenThread("alice", "spam", "Spam by SMS", "What do you think, @bob?"))
 	do(steward.Reply("bob", 1, 1, "It is spam."))
 	if err := n.Step(ctx); err != nil {
@@ -89,5 +122,58 @@ func TestMentionsAndDigests(t *testing.T) {
 	}
 	if msgs := smtp.Take(); len(msgs) != 0 {
 		t.Errorf("digests sent twice: %+v", msgs)
+	}
+}
+
+// TestMailModes gives each participant a different forum e-mail mode and
+// checks what each receives: carol follows at once, bob only mentions,
+// dave nothing at all, erin the default digest.
+func TestMailModes(t *testing.T) {
+	f := newForum(t)
+	hash, _ := steward.HashPassword("correct horse battery", steward.PasswordParams{Memory: 64, Time: 1, Threads: 1})
+	for _, h := range []string{"dave", "erin"} {
+		f.do(t, steward.Register(steward.ActorInit, steward.Registration{Participant: steward.Participant{Handle: h, Name: h, Group: "civil-society", Region: "europe", Languages: []string{"en"}},
+			Email: h + "@example.org", PasswordHash: hash}))
+	}
+	for _, h := range []string{"bob", "carol", "dave", "erin"} {
+		f.do(t, steward.Subscribe(h, "issue:spam", true))
+	}
+	f.do(t, steward.SetForumMail("carol", steward.MailImmediate))
+	f.do(t, steward.SetForumMail("bob", steward.MailMentions))
+	f.do(t, steward.SetForumMail("dave", steward.MailNone))
+	f.do(t, steward.OpenThread("alice", "spam", "Spam by SMS", "What do you think, @bob and @dave?"))
+	got := f.step(t)
+	if len(got) != 2 || !strings.Contains(got["carol@example.org"], `Subject: Forum: alice opened the thread "Spam by SMS"`) ||
+		!strings.Contains(got["carol@example.org"], "https://forum.example/forum/threads/1?page=1#p1") ||
+		!strings.Contains(got["bob@example.org"], "alice mentioned you") {
+		t.Fatalf("at once: %v", got)
+	}
+	f.clock.Advance(61 * time.Minute)
+	got = f.step(t)
+	if len(got) != 1 || !strings.Contains(got["erin@example.org"], "Subject: Forum digest: 1 new item") {
+		t.Fatalf("digests: %v", got)
+	}
+
+	// Back to the default: carol's next news waits for the digest.
+	f.do(t, steward.SetForumMail("carol", steward.MailDigest))
+	f.do(t, steward.Reply("erin", 1, 1, "Spam it is."))
+	if got := f.step(t); len(got) != 0 {
+		t.Fatalf("after carol chose the digest: %v", got)
+	}
+	f.clock.Advance(61 * time.Minute)
+	if got := f.step(t); len(got) != 1 || !strings.Contains(got["carol@example.org"], "erin posted in") {
+		t.Fatalf("carol's digest: %v", got)
+	}
+
+	// A mode that does not exist is refused and records nothing.
+	before, _ := steward.ForumMail(f.ctx, f.st, "bob")
+	if _, err := f.st.Do(f.ctx, steward.SetForumMail("bob", "weekly")); steward.ErrorCode(err) != steward.EINVALID {
+		t.Errorf("mode weekly: %v", err)
+	}
+	if _, err := f.st.Do(f.ctx, steward.SetForumMail("nobody", steward.MailNone)); steward.ErrorCode(err) != steward.EFORBIDDEN {
+		t.Errorf("a stranger's mode: %v", err)
+	}
+	if after, _ := steward.ForumMail(f.ctx, f.st, "bob"); after != before || after != steward.MailMentions {
+		t.Errorf("bob's mode %q after the refusals, want %q", after, before)
 	}
 }

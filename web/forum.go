@@ -29,6 +29,7 @@ var forumFlashes = map[string]string{
 	"moderated":    "Done: the decision and its reason are public.",
 	"appealed":     "Your appeal is with the moderators.",
 	"subscribed":   "Subscription saved.",
+	"mailset":      "Your e-mail setting is saved.",
 	"submitted":    "Your submission is published.",
 	"consultation": "The consultation is open.",
 	"synthesis":    "The synthesis is published.",
@@ -72,6 +73,7 @@ func (s *Server) forumRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /forum/moderation", s.ui(s.moderationPage))
 	m.HandleFunc("GET /forum/code-of-conduct", s.ui(s.conductPage))
 	m.HandleFunc("GET /forum/notifications", s.ui(s.notificationsPage))
+	m.HandleFunc("POST /forum/notifications/mail", s.form(s.forumMailPost))
 	s.consultRoutes(m)
 	s.meetingRoutes(m)
 
@@ -668,6 +670,17 @@ func (s *Server) subscribePost(w http.ResponseWriter, r *http.Request, id *ident
 	return withFlash("/forum/"+kind+"s/"+url.PathEscape(ident), "subscribed"), "", nil
 }
 
+// POST /forum/notifications/mail: choose how the forum mails one.
+func (s *Server) forumMailPost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
+	if err := loggedIn(id, "choose forum e-mail"); err != nil {
+		return "", "error", err
+	}
+	if _, err := s.cfg.Store.Do(r.Context(), steward.SetForumMail(id.handle, steward.MailMode(r.PostFormValue("mode")))); err != nil {
+		return "", "error", err
+	}
+	return withFlash("/forum/notifications", "mailset"), "", nil
+}
+
 // ModerationPage is the data of the moderators' review queue.
 type ModerationPage struct {
 	Items []QueueView
@@ -735,6 +748,8 @@ func (s *Server) conductPage(r *http.Request, id *identity, p *page) (string, er
 type NotificationsPage struct {
 	Mentions []steward.Notice
 	Subs     []SubView
+	Mail     steward.MailMode // how the forum mails them
+	Modes    []steward.MailMode
 }
 
 // SubView is a subscription with what is new since it began.
@@ -758,7 +773,11 @@ func (s *Server) notificationsPage(r *http.Request, id *identity, p *page) (stri
 	if err != nil {
 		return "", err
 	}
-	d := NotificationsPage{Mentions: ns}
+	mode, err := steward.ForumMail(ctx, s.cfg.Store, id.handle)
+	if err != nil {
+		return "", err
+	}
+	d := NotificationsPage{Mentions: ns, Mail: mode, Modes: steward.MailModes}
 	for _, sub := range subs {
 		v := SubView{Subscription: sub}
 		kind, ident, _ := strings.Cut(sub.Target, ":")

@@ -112,6 +112,22 @@ func TestForumJourneyByForms(t *testing.T) {
 	if page := readBody(t, alice.get("/forum/notifications")); !strings.Contains(page, "Spam and SMS") {
 		t.Errorf("the subscription is not listed")
 	}
+	// The e-mail setting: the default digest, then immediate.
+	if page := readBody(t, alice.get("/forum/notifications")); !strings.Contains(page, `value="digest" checked`) {
+		t.Errorf("the default e-mail mode is not shown as chosen")
+	}
+	if loc := location(t, alice.form("/forum/notifications/mail", url.Values{"csrf": {alice.csrf("/forum/notifications")}, "mode": {"immediate"}})); loc != "/forum/notifications?flash=mailset" {
+		t.Errorf("choosing the e-mail mode goes to %q", loc)
+	}
+	if page := readBody(t, alice.get("/forum/notifications")); !strings.Contains(page, `value="immediate" checked`) {
+		t.Errorf("the chosen e-mail mode is not shown")
+	}
+	if mode, _ := steward.ForumMail(f.ctx, f.store, aliceHandle); mode != steward.MailImmediate {
+		t.Errorf("alice's mode is %q", mode)
+	}
+	if resp := alice.form("/forum/notifications/mail", url.Values{"csrf": {alice.csrf("/forum/notifications")}, "mode": {"hourly"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown e-mail mode: %s", resp.Status)
+	}
 	location(t, bob.form("/forum/threads/1/posts/2/edit", url.Values{"csrf": {bob.csrf("/forum/threads/1/posts/2/edit")}, "body": {"Yes, it does."}}))
 	if page := readBody(t, f.anon().get("/forum/threads/1/posts/2/history")); !strings.Contains(page, "Yes.") || !strings.Contains(page, "Version 1") {
 		t.Errorf("the history lacks the earlier text")
@@ -222,9 +238,13 @@ func TestForumHostileContent(t *testing.T) {
 	checkProblem(t, f.as(aliceHandle).json("POST", "/api/v1/forum/threads/1/posts", map[string]any{"body": strings.Repeat("x", steward.MaxBodyBytes+1)}), http.StatusRequestEntityTooLarge, "too_large", "at most 8000")
 	checkProblem(t, f.as(aliceHandle).json("POST", "/api/v1/forum/threads/1/posts", `{"body": 5}`), http.StatusBadRequest, "invalid", "body")
 	// Cross-site requests: no token, a wrong token, a foreign Origin.
+	wrong := "x" + tok[1:]
+	if wrong == tok {
+		wrong = "y" + tok[1:]
+	}
 	for name, resp := range map[string]*http.Response{
 		"no token":    alice.form("/forum/threads/1/posts", url.Values{"body": {"csrf"}}),
-		"wrong token": alice.form("/forum/threads/1/posts", url.Values{"csrf": {"x" + tok[1:]}, "body": {"csrf"}}),
+		"wrong token": alice.form("/forum/threads/1/posts", url.Values{"csrf": {wrong}, "body": {"csrf"}}),
 		"api session": alice.json("POST", "/api/v1/forum/threads/1/posts", map[string]any{"body": "csrf"}),
 		"origin":      alice.form("/forum/threads/1/posts", url.Values{"csrf": {tok}, "body": {"csrf"}}, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"),
 	} {
