@@ -15,6 +15,10 @@
 #
 # Environment (all optional):
 #   ZONE        the zone file to import (../shared/data/root-zone/root.zone.2023051100)
+#   DELEGATIONS if set, import instead a zone of that many delegations made by
+#               `steward zone generate` (e.g. 1000000)
+#   START_WAIT  seconds to wait for each server to load the zone and answer
+#               (120; a million delegations take minutes)
 #   DURATION    seconds of the flat-out run (15)
 #   CLIENTS     dnsperf -c (10)
 #   OUTSTANDING dnsperf -q, queries in flight (100)
@@ -42,6 +46,8 @@ OUTSTANDING=${OUTSTANDING:-100}
 LAT_QPS=${LAT_QPS:-20000}
 LAT_TIME=${LAT_TIME:-5}
 NQUERIES=${NQUERIES:-100000}
+DELEGATIONS=${DELEGATIONS:-}
+START_WAIT=${START_WAIT:-120}
 SERVERS=${SERVERS:-steward nsd knot}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -57,7 +63,7 @@ die() { printf 'dns.sh: %s\n' "$*" >&2; exit 1; }
 for c in dnsperf nsd knotd dig curl taskset go; do
 	command -v "$c" >/dev/null || die "$c not found (apt-get install dnsperf nsd knot dnsutils curl util-linux)"
 done
-[[ -f $ZONE ]] || die "no zone file at $ZONE"
+[[ -n $DELEGATIONS || -f $ZONE ]] || die "no zone file at $ZONE"
 (( $(nproc) >= 2 )) || log "warning: fewer than 2 CPUs; server and dnsperf share a core"
 
 # --- Processes and cleanup ----------------------------------------------------
@@ -127,7 +133,7 @@ rss_mib() {
 # wait_soa waits until 127.0.0.1:port answers the root SOA and prints its serial.
 wait_soa() {
 	local port=$1 pid=$2 i serial
-	for i in $(seq 600); do
+	for i in $(seq $((START_WAIT * 5))); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		serial=$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" . SOA 2>/dev/null | awk '$3 ~ /^[0-9]+$/ {print $3}')
 		if [[ -n $serial ]]; then echo "$serial"; return 0; fi
@@ -138,11 +144,30 @@ wait_soa() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
+# wait_idle waits (at most START_WAIT seconds) until pid has used less than
+# 5% of a CPU over two seconds: a server still loading or indexing a large
+# zone in the background would otherwise be charged for it.
+wait_idle() {
+	local pid=$1 i t0 t1
+	for ((i = 0; i < START_WAIT; i += 2)); do
+		t0=$(cpu_ticks "$pid")
+		sleep 2
+		t1=$(cpu_ticks "$pid")
+		((t1 - t0 < CLK_TCK * 2 / 20)) && return 0
+	done
+	log "warning: pid $pid still busy after ${START_WAIT}s"
+}
+
 # --- Steward: build, instance, import, serve -----------------------------------
 
 log "building steward into $OUT"
 (cd "$ROOT" && go build -o "$OUT/steward" ./cmd/steward)
 
+if [[ -n $DELEGATIONS ]]; then
+	ZONE=$OUT/generated-$DELEGATIONS.zone
+	log "generating $DELEGATIONS delegations into $ZONE"
+	"$OUT/steward" zone generate --delegations "$DELEGATIONS" --out "$ZONE" >&2
+fi
 log "demo instance with $(basename "$ZONE")"
 "$OUT/steward" init --demo "$OUT/instance" >"$OUT/init.log"
 "$OUT/steward" import rootzone --data "$OUT/instance" "$ZONE" | tee "$OUT/import.log" >&2
@@ -272,6 +297,7 @@ EOF
 # $OUT/NAME.*.
 bench() {
 	local name=$1 port=$2 pid=$3 t0 t1
+	wait_idle "$pid"
 	log "$name: dnsperf flat out for ${DURATION}s (pid $pid on core $SERVER_CPU, dnsperf on core $CLIENT_CPU)"
 	t0=$(cpu_ticks "$pid")
 	taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$OUT/queries" -l "$DURATION" \

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"unsafe"
 
 	"github.com/miekg/dns"
@@ -81,10 +82,12 @@ type fastImage struct {
 }
 
 type fastSpan struct {
-	off, n     uint32 // arena offset and length
-	img        uint32
-	fix0, fixN uint32 // the span's pointers: fixes[fix0:fix0+fixN]
-	rrs        uint32 // records in the span
+	off  uint32 // arena offset
+	img  uint32
+	fix0 uint32 // the span's pointers: fixes[fix0:fix0+fixN]
+	n    uint16 // length
+	fixN uint8
+	rrs  uint8 // records in the span
 }
 
 type fastAnswer struct {
@@ -119,10 +122,10 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	f.origin = origin
 	b := &fastBuilder{f: f, z: z}
 	// Room for the usual: an NSEC image per name, a referral per name.
-	f.arena = make([]byte, 0, 512*len(ix.names))
-	f.fixes = make([]uint32, 0, 16*len(ix.names))
-	f.spans = make([]fastSpan, 0, 6*len(ix.names))
-	f.refs = make([]uint32, 0, 12*len(ix.names))
+	f.arena = make([]byte, 0, 256*len(ix.names))
+	f.fixes = make([]uint32, 0, 8*len(ix.names))
+	f.spans = make([]fastSpan, 0, 5*len(ix.names))
+	f.refs = make([]uint32, 0, 8*len(ix.names))
 	f.answrs = make([]fastAnswer, 0, 4*len(ix.names))
 	f.images = make([]fastImage, 0, 2*len(ix.names))
 
@@ -140,7 +143,7 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 		if err != nil {
 			continue
 		}
-		f.nsec[i] = b.span(img, 0, len(rrs))
+		f.nsec[i] = b.span(img, 0, len(rrs)) // noIndex if too large
 	}
 
 	// The apex: NODATA (whose image holds the negative SOA the NXDOMAIN
@@ -153,6 +156,9 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	nsigs := len(z.Sigs(z.Origin, dns.TypeSOA))
 	f.soaNeg[0] = b.span(apex.img, 0, 1)
 	f.soaNeg[1] = b.span(apex.img, 0, 1+nsigs)
+	if f.soaNeg[0] == noIndex || f.soaNeg[1] == noIndex {
+		return nil
+	}
 	if other, err := b.build(z.Origin, 0xff00, false, apex); err == nil {
 		f.apexOther[0] = other.ans
 	} else {
@@ -216,6 +222,14 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	}
 	b.nodes = nil
 	f.buildTable()
+	f.arena = slices.Clip(append([]byte(nil), f.arena...))
+	f.fixes = slices.Clip(append([]uint32(nil), f.fixes...))
+	f.spans = slices.Clip(append([]fastSpan(nil), f.spans...))
+	f.refs = slices.Clip(append([]uint32(nil), f.refs...))
+	f.answrs = slices.Clip(append([]fastAnswer(nil), f.answrs...))
+	f.images = slices.Clip(append([]fastImage(nil), f.images...))
+	f.names = slices.Clip(append([]byte(nil), f.names...))
+	f.nodes = slices.Clip(append([]fastNode(nil), f.nodes...))
 	return f
 }
 
@@ -269,14 +283,16 @@ func (b *fastBuilder) endsOf(img uint32) []uint32 {
 
 // built is an image and the records in it, for answers to find spans in.
 type built struct {
-	img  uint32
-	rrs  []dns.RR
-	ans  uint32
-	from []*built // other images its answer's spans may come from
+	img      uint32
+	rrs      []dns.RR // the records of the image img, if built made one
+	ans      uint32
+	sections [3][]dns.RR // the answer's
 }
 
 // delegation builds the four answers of delegation point cut, at index
-// position i.
+// position i: the referral from the chain's lookup, and the others from
+// its records as the lookup would make them (TestFastPathMatchesChain
+// checks that it does).
 func (b *fastBuilder) delegation(cut string, i int, nd *fastNode, apex *built) bool {
 	var cands []*built
 	if n := b.f.nsec[i]; n != noIndex {
@@ -290,15 +306,44 @@ func (b *fastBuilder) delegation(cut string, i int, nd *fastNode, apex *built) b
 	}
 	nd.ans[ansRefDO] = ref.ans
 	cands = append(cands, ref)
-	for j, q := range []struct {
-		t  uint16
-		do bool
-	}{{dns.TypeA, false}, {dns.TypeDS, false}, {dns.TypeDS, true}} {
-		r, err := b.build(cut, q.t, q.do, cands...)
+	// Without DO: the NS RRset alone in authority, the same glue.
+	var ns, ds, dsSigs []dns.RR
+	for _, rr := range ref.sections[1] {
+		switch rr.Header().Rrtype {
+		case dns.TypeNS:
+			ns = append(ns, rr)
+		case dns.TypeDS:
+			ds = append(ds, rr)
+		case dns.TypeRRSIG:
+			if rr.(*dns.RRSIG).TypeCovered == dns.TypeDS {
+				dsSigs = append(dsSigs, rr)
+			}
+		}
+	}
+	r, err := b.compose(cut, dns.RcodeSuccess, false, [3][]dns.RR{nil, ns, ref.sections[2]}, cands...)
+	if err != nil {
+		return false
+	}
+	nd.ans[ansRef] = r.ans
+	// DS: the RRset with AA, or NODATA.
+	var dsAns [2][3][]dns.RR
+	if len(ds) > 0 {
+		dsAns[0][0] = ds
+		dsAns[1][0] = append(append([]dns.RR(nil), ds...), dsSigs...)
+	} else {
+		soa := apex.sections[1][:1]
+		dsAns[0][1] = soa
+		dsAns[1][1] = append(append([]dns.RR(nil), soa...), b.z.Sigs(b.z.Origin, dns.TypeSOA)...)
+		if b.f.signed {
+			dsAns[1][1] = append(dsAns[1][1], b.nsecRRs(cut)...)
+		}
+	}
+	for j, sec := range dsAns {
+		r, err := b.compose(cut, dns.RcodeSuccess, true, sec, cands...)
 		if err != nil {
 			return false
 		}
-		nd.ans[[]int{ansRef, ansDS, ansDSDO}[j]] = r.ans
+		nd.ans[ansDS+j] = r.ans
 	}
 	return true
 }
@@ -309,15 +354,22 @@ func (b *fastBuilder) nsecRRs(n string) []dns.RR {
 }
 
 // build runs the chain's lookup for qtype at name (a name the zone has)
-// and makes it an answer. Its records come from the images in cands where
-// they are found there; the others go into a new image with name as B.
+// and makes its answer with compose.
 func (b *fastBuilder) build(name string, qtype uint16, do bool, cands ...*built) (*built, error) {
 	m := new(dns.Msg)
 	l := lookup{z: b.z, ix: b.f.ix, do: do, signed: b.f.ix.signed, m: m}
 	l.run(name, qtype)
 	extra := append(l.required, l.optional...)
-	sections := [3][]dns.RR{m.Answer, m.Ns, extra}
-	// Records not in any candidate image get an image of their own.
+	return b.compose(name, m.Rcode, m.Authoritative, [3][]dns.RR{m.Answer, m.Ns, extra}, cands...)
+}
+
+// compose makes an answer of the sections. Its records come from the
+// images in cands where they are found there; the others go into a new
+// image with name as B.
+func (b *fastBuilder) compose(name string, rcode int, aa bool, sections [3][]dns.RR, cands ...*built) (*built, error) {
+	if rcode > 0xf {
+		return nil, errFastUnsupported
+	}
 	var rest [3][]dns.RR
 	n := 0
 	for s, rrs := range sections {
@@ -328,7 +380,7 @@ func (b *fastBuilder) build(name string, qtype uint16, do bool, cands ...*built)
 			}
 		}
 	}
-	res := &built{img: noIndex}
+	res := &built{img: noIndex, sections: sections}
 	if n > 0 {
 		img, err := b.image(name, rest)
 		if err != nil {
@@ -338,12 +390,9 @@ func (b *fastBuilder) build(name string, qtype uint16, do bool, cands ...*built)
 		res.rrs = append(append(append([]dns.RR(nil), rest[0]...), rest[1]...), rest[2]...)
 		cands = append([]*built{res}, cands...)
 	}
-	a := fastAnswer{an: uint16(len(m.Answer)), ns: uint16(len(m.Ns)), ar: uint16(len(extra)), ref0: uint32(len(b.f.refs))}
-	a.bits = uint16(m.Rcode & 0xf)
-	if m.Rcode > 0xf {
-		return nil, errFastUnsupported
-	}
-	if m.Authoritative {
+	a := fastAnswer{an: uint16(len(sections[0])), ns: uint16(len(sections[1])), ar: uint16(len(sections[2])),
+		ref0: uint32(len(b.f.refs)), bits: uint16(rcode)}
+	if aa {
 		a.bits |= 0x0400
 	}
 	for _, rrs := range sections {
@@ -353,7 +402,12 @@ func (b *fastBuilder) build(name string, qtype uint16, do bool, cands ...*built)
 			for e < len(rrs) && k+e-j < len(c.rrs) && same(c.rrs[k+e-j], rrs[e]) {
 				e++
 			}
-			b.f.refs = append(b.f.refs, b.span(c.img, k, k+e-j))
+			sp := b.span(c.img, k, k+e-j)
+			if sp == noIndex {
+				b.f.refs = b.f.refs[:a.ref0]
+				return nil, errFastUnsupported
+			}
+			b.f.refs = append(b.f.refs, sp)
 			j = e
 		}
 	}
@@ -449,10 +503,12 @@ func (b *fastBuilder) span(img uint32, from, to int) uint32 {
 		start = im.start + ends[from-1] - uint32(im.p0)
 	}
 	end := im.start + ends[to-1] - uint32(im.p0)
-	s := fastSpan{off: start, n: end - start, img: img, rrs: uint32(to - from)}
 	lo := searchU32(f.fixes, start)
 	hi := searchU32(f.fixes, end)
-	s.fix0, s.fixN = uint32(lo), uint32(hi-lo)
+	if end-start > 0xffff || hi-lo > 0xff || to-from > 0xff {
+		return noIndex
+	}
+	s := fastSpan{off: start, n: uint16(end - start), img: img, rrs: uint8(to - from), fix0: uint32(lo), fixN: uint8(hi - lo)}
 	f.spans = append(f.spans, s)
 	return uint32(len(f.spans) - 1)
 }
@@ -547,7 +603,7 @@ func (f *fastZone) resolvable(a fastAnswer) bool {
 	for _, r := range f.refs[a.ref0 : a.ref0+a.nref] {
 		s := f.spans[r]
 		im := f.images[s.img]
-		for _, fx := range f.fixes[s.fix0 : s.fix0+s.fixN] {
+		for _, fx := range f.fixes[s.fix0 : s.fix0+uint32(s.fixN)] {
 			v := uint32(binary.BigEndian.Uint16(f.arena[fx:]) & 0x3fff)
 			if v < uint32(im.p0) {
 				if v < 12 || v >= 12+uint32(im.blen) {
@@ -559,7 +615,7 @@ func (f *fastZone) resolvable(a fastAnswer) bool {
 			ok := false
 			for _, r2 := range f.refs[a.ref0 : a.ref0+a.nref] {
 				s2 := f.spans[r2]
-				if s2.img == s.img && s2.off <= at && at < s2.off+s2.n {
+				if s2.img == s.img && s2.off <= at && at < s2.off+uint32(s2.n) {
 					ok = true
 					break
 				}

@@ -170,14 +170,14 @@ func (f *fastZone) respond(req, out []byte, maxUDP int, sc *fastScratch) (n, rco
 	for i, r := range refs {
 		sc.placed[i] = uint32(pos)
 		s := &f.spans[r]
-		copy(out[pos:], f.arena[s.off:s.off+s.n])
+		copy(out[pos:], f.arena[s.off:s.off+uint32(s.n)])
 		pos += int(s.n)
 	}
 	// Move the compression pointers.
 	for i, r := range refs {
 		s := &f.spans[r]
 		im := &f.images[s.img]
-		for _, fx := range f.fixes[s.fix0 : s.fix0+s.fixN] {
+		for _, fx := range f.fixes[s.fix0 : s.fix0+uint32(s.fixN)] {
 			v := uint32(binary.BigEndian.Uint16(f.arena[fx:]) & 0x3fff)
 			var nv uint32
 			if v < uint32(im.p0) {
@@ -188,7 +188,7 @@ func (f *fastZone) respond(req, out []byte, maxUDP int, sc *fastScratch) (n, rco
 				found := false
 				for j, r2 := range refs {
 					s2 := &f.spans[r2]
-					if s2.img == s.img && s2.off <= at && at < s2.off+s2.n {
+					if s2.img == s.img && s2.off <= at && at < s2.off+uint32(s2.n) {
 						nv = sc.placed[j] + at - s2.off
 						found = true
 						break
