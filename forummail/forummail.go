@@ -6,15 +6,24 @@
 // it started, and sends through an SMTP server (net/smtp, by way of a
 // Sender such as workflow.Mailer).
 //
-// Pending digest lines are kept in memory: a restart forgets them, and a
-// notifier starts at the ledger's head, so it never mails about the past.
+// Without a state file a notifier starts at the ledger's head, so it never
+// mails about the past, and pending digest lines live in memory only. With
+// Config.StateFile it records how far it has read and where the current
+// digest began: after a restart it mails what was appended while it was
+// down and rebuilds the pending digests from the ledger, so nothing is
+// lost and nothing already sent is sent again (except what a crash in the
+// middle of a step had sent).
 package forummail
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +58,15 @@ type Config struct {
 	DigestEvery time.Duration
 	// Poll is how often the ledger is read; default 2 seconds.
 	Poll time.Duration
+	// StateFile, if set, keeps the notifier's place across restarts.
+	StateFile string
+}
+
+// savedState is what StateFile holds.
+type savedState struct {
+	Next       int64     `json:"next"`        // the next entry to read
+	DigestFrom int64     `json:"digest_from"` // the first entry of the pending digests
+	LastDigest time.Time `json:"last_digest"`
 }
 
 // Notifier follows the ledger and sends the forum's e-mail. Its methods
@@ -59,8 +77,9 @@ type Notifier struct {
 	next       int64
 	started    bool
 	lastDigest time.Time
+	digestFrom int64
+	quiet      bool                // rebuilding digests: send nothing
 	pending    map[string][]string // handle → digest lines
-	seen       map[string]map[string]bool
 }
 
 // New returns a notifier; it does no I/O.
@@ -78,7 +97,7 @@ func New(cfg Config) *Notifier {
 		cfg.Poll = 2 * time.Second
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
-	return &Notifier{cfg: cfg, pending: map[string][]string{}, seen: map[string]map[string]bool{}}
+	return &Notifier{cfg: cfg, pending: map[string][]string{}}
 }
 
 // Run steps until ctx ends.
@@ -108,12 +127,57 @@ func (n *Notifier) Step(ctx context.Context) error {
 		return err
 	}
 	if !n.started {
-		n.started, n.next, n.lastDigest = true, head, n.cfg.Clock.Now()
+		return n.start(ctx, head)
+	}
+	from := n.next
+	if err := n.read(ctx, head); err != nil {
+		return err
+	}
+	if n.cfg.Clock.Now().Sub(n.lastDigest) >= n.cfg.DigestEvery {
+		n.lastDigest = n.cfg.Clock.Now()
+		err := n.sendDigests(ctx)
+		n.digestFrom = n.next
+		return errors.Join(err, n.save())
+	}
+	if n.next != from {
+		return n.save()
+	}
+	return nil
+}
+
+// start begins at the ledger's head, or where the state file says the
+// notifier stopped, rebuilding the pending digests from the ledger.
+func (n *Notifier) start(ctx context.Context, head int64) error {
+	n.started, n.next, n.digestFrom, n.lastDigest = true, head, head, n.cfg.Clock.Now()
+	if n.cfg.StateFile == "" {
 		return nil
 	}
-	for n.next < head {
-		end := min(head, n.next+1000)
-		raw, err := n.cfg.Source.Entries(ctx, n.next, end)
+	b, err := os.ReadFile(n.cfg.StateFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return n.save()
+	}
+	if err != nil {
+		return err
+	}
+	var st savedState
+	if err := json.Unmarshal(b, &st); err != nil || st.Next < 0 || st.DigestFrom < 0 || st.DigestFrom > st.Next || st.Next > head {
+		n.cfg.Logger.Warn("forum mail: state file unusable, starting at the ledger's head", "file", n.cfg.StateFile, "err", err)
+		return n.save()
+	}
+	// Rebuild the pending digests without sending anything, then go on
+	// from where the last run stopped.
+	n.next, n.quiet = st.DigestFrom, true
+	err = n.read(ctx, st.Next)
+	n.quiet = false
+	n.digestFrom, n.lastDigest = st.DigestFrom, st.LastDigest
+	return err
+}
+
+// read handles the entries from n.next up to end.
+func (n *Notifier) read(ctx context.Context, end int64) error {
+	for n.next < end {
+		stop := min(end, n.next+1000)
+		raw, err := n.cfg.Source.Entries(ctx, n.next, stop)
 		if err != nil {
 			return err
 		}
@@ -128,11 +192,35 @@ func (n *Notifier) Step(ctx context.Context) error {
 			n.next = e.Seq + 1
 		}
 	}
-	if n.cfg.Clock.Now().Sub(n.lastDigest) >= n.cfg.DigestEvery {
-		n.lastDigest = n.cfg.Clock.Now()
-		return n.sendDigests(ctx)
-	}
 	return nil
+}
+
+// save writes the state file, if any, atomically.
+func (n *Notifier) save() error {
+	if n.cfg.StateFile == "" {
+		return nil
+	}
+	b, err := json.Marshal(savedState{Next: n.next, DigestFrom: n.digestFrom, LastDigest: n.lastDigest})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(n.cfg.StateFile), ".forummail-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), n.cfg.StateFile)
 }
 
 // SendDigests sends the pending digests now.
@@ -140,7 +228,9 @@ func (n *Notifier) SendDigests(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.lastDigest = n.cfg.Clock.Now()
-	return n.sendDigests(ctx)
+	err := n.sendDigests(ctx)
+	n.digestFrom = n.next
+	return errors.Join(err, n.save())
 }
 
 type eventRef struct {
@@ -283,6 +373,9 @@ func (n *Notifier) sendDigests(ctx context.Context) error {
 }
 
 func (n *Notifier) mail(ctx context.Context, handle, subject, body string) {
+	if n.quiet {
+		return
+	}
 	to, err := steward.Email(ctx, n.cfg.Source, handle)
 	if err != nil {
 		n.cfg.Logger.Warn("forum mail: no address", "participant", handle, "err", err)

@@ -3,6 +3,7 @@ package forummail_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,5 +176,58 @@ func TestMailModes(t *testing.T) {
 	}
 	if after, _ := steward.ForumMail(f.ctx, f.st, "bob"); after != before || after != steward.MailMentions {
 		t.Errorf("bob's mode %q after the refusals, want %q", after, before)
+	}
+}
+
+// TestRestart stops a notifier with a state file and starts another on
+// it: mentions appended while none ran are mailed once, the digest holds
+// what happened before and after the restart, and nothing sent before is
+// sent again.
+func TestRestart(t *testing.T) {
+	f := newForum(t)
+	state := filepath.Join(t.TempDir(), "forummail.json")
+	mailer, err := workflow.NewMailer(f.smtp.Addr, "forum@steward.example", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() *forummail.Notifier {
+		n := forummail.New(forummail.Config{Source: f.st, Mail: mailer, BaseURL: "https://forum.example", Clock: f.clock, DigestEvery: time.Hour, StateFile: state})
+		if err := n.Step(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	f.n = start()
+	f.do(t, steward.Subscribe("carol", "issue:spam", true))
+	f.do(t, steward.OpenThread("alice", "spam", "Spam by SMS", "What do you think, @bob?"))
+	if got := f.step(t); len(got) != 1 || !strings.Contains(got["bob@example.org"], "alice mentioned you") {
+		t.Fatalf("before the restart: %v", got)
+	}
+	// Down: a reply mentioning alice is appended while no notifier runs.
+	f.do(t, steward.Reply("bob", 1, 1, "Yes, @alice, it is."))
+	f.n = start()
+	if got := f.step(t); len(got) != 1 || !strings.Contains(got["alice@example.org"], "bob mentioned you") {
+		t.Fatalf("after the restart: %v", got)
+	}
+	f.clock.Advance(61 * time.Minute)
+	got := f.step(t)
+	carol := got["carol@example.org"]
+	if len(got) != 1 || !strings.Contains(carol, "Forum digest: 2 new items") || !strings.Contains(carol, "alice opened the thread") || !strings.Contains(carol, "bob posted in") {
+		t.Fatalf("the digest after the restart: %v", got)
+	}
+	// Another restart right after the digest: nothing is sent again.
+	f.n = start()
+	f.clock.Advance(61 * time.Minute)
+	if got := f.step(t); len(got) != 0 {
+		t.Fatalf("after the second restart: %v", got)
+	}
+	// A state file that does not fit this ledger is ignored, with a fresh start.
+	if err := os.WriteFile(state, []byte(`{"next": 999999, "digest_from": 0}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.n = start()
+	f.do(t, steward.Reply("alice", 1, 2, "@bob thanks."))
+	if got := f.step(t); len(got) != 1 || !strings.Contains(got["bob@example.org"], "alice mentioned you") {
+		t.Fatalf("after a bad state file: %v", got)
 	}
 }
