@@ -332,7 +332,15 @@ func (s *Server) SetZone(z *zone.Zone) {
 		return
 	}
 	ix := newIndex(z)
-	cur := &servedZone{z: z, ix: ix, fast: newFastZone(z, ix)}
+	start := time.Now()
+	fast := newFastZone(z, ix)
+	if fast != nil {
+		s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(fast.nodes),
+			"bytes", fast.bytes(), "seconds", time.Since(start).Seconds())
+	} else {
+		s.log.Warn("zone answers not precomputed; the handler chain answers every query", "zone", z.Origin)
+	}
+	cur := &servedZone{z: z, ix: ix, fast: fast}
 	if prev != nil {
 		cur.deltas = prev.deltas
 	}
@@ -351,7 +359,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 		s.log.Warn("zone serial went backwards; IXFR history dropped", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial)
 		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast}))
 	default:
-		start := time.Now()
+		start = time.Now()
 		del, add := diff(prev.z, z)
 		d := &delta{from: prev.z.SOA(), to: z.SOA(), del: del, add: add}
 		deltas := append([]*delta(nil), prev.deltas...)
