@@ -32,6 +32,37 @@ type MeetingsPage struct {
 	Meetings    []steward.Meeting
 	CanAnnounce bool
 	Bodies      []BodyRef
+	Rubric      string // the default rubric, as the form writes it
+}
+
+// formatRubric writes a rubric as the announcement form takes it: one
+// criterion per line, "id | weight | description".
+func formatRubric(rubric []steward.Criterion) string {
+	var b strings.Builder
+	for _, c := range rubric {
+		fmt.Fprintf(&b, "%s | %d | %s\n", c.ID, c.Weight, c.Description)
+	}
+	return b.String()
+}
+
+// parseRubric reads the rubric of the announcement form.
+func parseRubric(text string) ([]steward.Criterion, error) {
+	var out []steward.Criterion
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.SplitN(line, "|", 3)
+		if len(f) != 3 {
+			return nil, steward.Errorf(steward.EINVALID, "rubric line %d: want \"id | weight | description\"", i+1)
+		}
+		w, err := strconv.Atoi(strings.TrimSpace(f[1]))
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "rubric line %d: the weight %q is not a whole number", i+1, strings.TrimSpace(f[1]))
+		}
+		out = append(out, steward.Criterion{ID: strings.TrimSpace(f[0]), Weight: w, Description: strings.TrimSpace(f[2])})
+	}
+	return out, nil
 }
 
 func (s *Server) meetingsPage(r *http.Request, id *identity, p *page) (string, error) {
@@ -40,7 +71,7 @@ func (s *Server) meetingsPage(r *http.Request, id *identity, p *page) (string, e
 		return "", err
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Starts.After(ms[j].Starts) })
-	d := MeetingsPage{Meetings: ms}
+	d := MeetingsPage{Meetings: ms, Rubric: formatRubric(steward.DefaultRubric)}
 	if id != nil {
 		if d.CanAnnounce, err = isModerator(r, s.cfg.Store, id.handle); err != nil {
 			return "", err
@@ -70,8 +101,12 @@ func (s *Server) announcePost(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		times[i] = t
 	}
+	rubric, err := parseRubric(f("rubric"))
+	if err != nil {
+		return "", "meetings", err
+	}
 	v, err := s.cfg.Store.Do(r.Context(), steward.AnnounceMeeting(id.handle, steward.Meeting{ID: strings.TrimSpace(f("id")), Title: strings.TrimSpace(f("title")),
-		Venue: strings.TrimSpace(f("venue")), Evaluators: f("evaluators"), Rooms: splitLines(f("rooms")),
+		Venue: strings.TrimSpace(f("venue")), Evaluators: f("evaluators"), Rooms: splitLines(f("rooms")), Rubric: rubric,
 		ProposalsDue: times[0], Starts: times[1], Ends: times[2]}))
 	if err != nil {
 		return "", "meetings", err

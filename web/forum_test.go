@@ -524,3 +524,36 @@ func TestForumIntersessionalGroup(t *testing.T) {
 		t.Error("the catalogue does not list the group")
 	}
 }
+
+// TestMeetingRubricForm announces a meeting with its own scoring rubric
+// through the form; a malformed rubric is refused, naming the line.
+func TestMeetingRubricForm(t *testing.T) {
+	t.Parallel()
+	f := forumFixture(t)
+	op := f.login(opHandle, testPassword)
+	now := f.clock.Now()
+	ft := func(d time.Duration) string { return now.Add(d).Format("2006-01-02T15:04") }
+	form := func(id, rubric string) *http.Response {
+		return op.form("/forum/meetings", url.Values{"csrf": {op.csrf("/forum/meetings")}, "id": {id}, "title": {"Meeting " + id},
+			"venue": {"Kyoto"}, "evaluators": {"members"}, "rooms": {"Room A"}, "rubric": {rubric}, "proposals_due": {ft(10 * 24 * time.Hour)},
+			"starts": {ft(40 * 24 * time.Hour)}, "ends": {ft(42 * 24 * time.Hour)}})
+	}
+	if page := readBody(t, op.get("/forum/meetings")); !strings.Contains(page, "relevance | 3 | Relevance to Internet governance") {
+		t.Errorf("the form does not offer the default rubric")
+	}
+	resp := form("2027", "x | ten | Something")
+	if page := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "rubric line 1: the weight") {
+		t.Errorf("a bad weight: %s", resp.Status)
+	}
+	resp = form("2027", "access | 4 | Does it widen access?\n\nlocal | 2 | Local voices")
+	if loc := location(t, resp); loc != "/forum/meetings/2027?flash=announced" {
+		t.Fatalf("announced at %q", loc)
+	}
+	m, err := steward.LoadMeeting(f.ctx, f.store, "2027")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rubric) != 2 || m.Rubric[0] != (steward.Criterion{ID: "access", Weight: 4, Description: "Does it widen access?"}) || m.Rubric[1].ID != "local" {
+		t.Errorf("rubric %+v", m.Rubric)
+	}
+}
