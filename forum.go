@@ -91,13 +91,16 @@ type Issue struct {
 	// cluster, mandate items that cover it).
 	Related []string `json:"related,omitempty"`
 	// Modality is an intersessional group's kind: bpf, dc, pn or nri.
-	Modality string    `json:"modality,omitempty"`
-	Outputs  int       `json:"outputs,omitempty"`
-	Proposer string    `json:"proposer"`
-	Created  time.Time `json:"created"`
-	Threads  int       `json:"threads"`
-	Posts    int       `json:"posts"`
-	Activity time.Time `json:"activity"`
+	Modality string `json:"modality,omitempty"`
+	// Conveners run an intersessional group with the one who formed it:
+	// they publish its outputs and name other conveners.
+	Conveners []string  `json:"conveners,omitempty"`
+	Outputs   int       `json:"outputs,omitempty"`
+	Proposer  string    `json:"proposer"`
+	Created   time.Time `json:"created"`
+	Threads   int       `json:"threads"`
+	Posts     int       `json:"posts"`
+	Activity  time.Time `json:"activity"`
 }
 
 // Thread is a discussion on an issue.
@@ -664,7 +667,8 @@ func init() {
 }
 
 // PublishOutput returns the command by which a group's convener (who
-// formed it) or a moderator publishes one of its outputs.
+// formed it, or one named since) or a moderator publishes one of its
+// outputs.
 func PublishOutput(actor, issue, title, text string) Command {
 	return func(ctx context.Context, tx Tx) (any, error) {
 		is, err := LoadIssue(ctx, tx, issue)
@@ -674,7 +678,7 @@ func PublishOutput(actor, issue, title, text string) Command {
 		if is.Kind != IssueGroup {
 			return nil, Errorf(EINVALID, "%s is not an intersessional group", issue)
 		}
-		if actor != is.Proposer {
+		if !is.IsConvener(actor) {
 			if err := forumModerator(ctx, tx, actor, "publish a group's output"); err != nil {
 				return nil, err
 			}

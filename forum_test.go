@@ -2,6 +2,7 @@ package steward_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,6 +333,28 @@ func TestForumGroups(t *testing.T) {
 	outs, _ := steward.ListOutputs(context.Background(), m, is.ID)
 	if len(outs) != 1 || outs[0].By != "mod" {
 		t.Errorf("outputs = %+v", outs)
+	}
+
+	// Conveners: the moderator who formed it names alice; alice names bob
+	// and publishes; bob steps down; a stranger, a non-group and the
+	// founder are refused.
+	_, err = m.do(t, steward.SetConvener("alice", is.ID, "bob", true))
+	wantCode(t, err, steward.EFORBIDDEN)
+	m.must(t, steward.SetConvener("mod", is.ID, "alice", true))
+	m.must(t, steward.SetConvener("alice", is.ID, "bob", true))
+	m.must(t, steward.PublishOutput("alice", is.ID, "Interim", "Two more."))
+	_, err = m.do(t, steward.SetConvener("alice", is.ID, "nobody", true))
+	wantCode(t, err, steward.ENOTFOUND)
+	_, err = m.do(t, steward.SetConvener("mod", "spam", "alice", true))
+	wantCode(t, err, steward.EINVALID)
+	_, err = m.do(t, steward.SetConvener("alice", is.ID, "mod", false))
+	wantCode(t, err, steward.ECONFLICT)
+	m.must(t, steward.SetConvener("bob", is.ID, "bob", false))
+	_, err = m.do(t, steward.PublishOutput("bob", is.ID, "Late", "text"))
+	wantCode(t, err, steward.EFORBIDDEN)
+	got, _ := steward.LoadIssue(context.Background(), m, is.ID)
+	if !slices.Equal(got.Conveners, []string{"alice"}) || !got.IsConvener("mod") || !got.IsConvener("alice") || got.IsConvener("bob") {
+		t.Errorf("conveners = %v", got.Conveners)
 	}
 	replays(t, m)
 }

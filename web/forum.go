@@ -29,6 +29,7 @@ var forumFlashes = map[string]string{
 	"moderated":    "Done: the decision and its reason are public.",
 	"appealed":     "Your appeal is with the moderators.",
 	"subscribed":   "Subscription saved.",
+	"conveners":    "The group's conveners are updated.",
 	"mailset":      "Your e-mail setting is saved.",
 	"submitted":    "Your submission is published.",
 	"consultation": "The consultation is open.",
@@ -58,6 +59,7 @@ func (s *Server) forumRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /forum/issues", s.form(s.proposePost))
 	m.HandleFunc("POST /forum/groups", s.form(s.formGroupPost))
 	m.HandleFunc("POST /forum/issues/{id}/outputs", s.form(s.outputPost))
+	m.HandleFunc("POST /forum/issues/{id}/conveners", s.form(s.convenerPost))
 	m.HandleFunc("GET /forum/issues/{id}", s.ui(s.issuePage))
 	m.HandleFunc("POST /forum/issues/{id}/threads", s.form(s.threadPost))
 	m.HandleFunc("GET /forum/threads/{id}", s.ui(s.threadPage))
@@ -190,6 +192,19 @@ func (s *Server) outputPost(w http.ResponseWriter, r *http.Request, id *identity
 	return "/forum/issues/" + is + "?flash=output#outputs", "", nil
 }
 
+// POST /forum/issues/{id}/conveners: name a convener (on=1) or end one's role.
+func (s *Server) convenerPost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
+	if err := loggedIn(id, "name a group's conveners"); err != nil {
+		return "", "error", err
+	}
+	is := r.PathValue("id")
+	who := strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("participant")), "@")
+	if _, err := s.cfg.Store.Do(r.Context(), steward.SetConvener(id.handle, is, who, r.PostFormValue("on") == "1")); err != nil {
+		return "", "issue", err
+	}
+	return "/forum/issues/" + is + "?flash=conveners#conveners", "", nil
+}
+
 func (s *Server) proposePost(w http.ResponseWriter, r *http.Request, id *identity) (string, string, error) {
 	if err := loggedIn(id, "propose an issue"); err != nil {
 		return "", "error", err
@@ -305,7 +320,7 @@ func (s *Server) issuePage(r *http.Request, id *identity, p *page) (string, erro
 			if err != nil {
 				return "", err
 			}
-			d.CanPublish = mod || id.handle == is.Proposer
+			d.CanPublish = mod || is.IsConvener(id.handle)
 		}
 	}
 	p.Title, p.Nav, p.Data = is.Title, "forum", d

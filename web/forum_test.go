@@ -523,6 +523,20 @@ func TestForumIntersessionalGroup(t *testing.T) {
 	if page := readBody(t, f.anon().get("/forum")); !strings.Contains(page, "Intersessional groups") || !strings.Contains(page, "Dynamic coalition on community networks") {
 		t.Error("the catalogue does not list the group")
 	}
+	// The operator names alice a convener; she then publishes an output.
+	const grp = "/forum/issues/dynamic-coalition-on-community-networks"
+	if loc := location(t, op.form(grp+"/conveners", url.Values{"csrf": {op.csrf(grp)}, "participant": {"@" + aliceHandle}, "on": {"1"}})); loc != grp+"?flash=conveners#conveners" {
+		t.Errorf("naming a convener goes to %q", loc)
+	}
+	if page := readBody(t, alice.get(grp)); !strings.Contains(page, `action="`+grp+`/outputs"`) || !strings.Contains(page, `href="/participants/`+aliceHandle+`">`+aliceHandle+`</a>`) {
+		t.Errorf("alice, a convener, is not shown as one or cannot publish")
+	}
+	location(t, alice.form(grp+"/outputs", url.Values{"csrf": {alice.csrf(grp)}, "title": {"Spectrum note"}, "text": {"Shared spectrum works."}}))
+	bob := f.login(bobHandle, testPassword)
+	resp = bob.form(grp+"/conveners", url.Values{"csrf": {bob.csrf(grp)}, "participant": {bobHandle}, "on": {"1"}})
+	if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "name a group") {
+		t.Errorf("bob named himself a convener: %s", resp.Status)
+	}
 }
 
 // TestMeetingRubricForm announces a meeting with its own scoring rubric
