@@ -72,10 +72,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		if s.metrics != nil {
-			s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			s.metrics.requests.WithLabelValues(route, statusCode(sw.status)).Inc()
 			s.metrics.seconds.WithLabelValues(route).Observe(d.Seconds())
 		}
 		level := slogLevel(sw.status)
+		if !s.log.Enabled(r.Context(), level) {
+			return // the line's attributes would cost allocations for nothing
+		}
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
 			"bytes", sw.bytes, "seconds", d.Seconds(), "remote", r.RemoteAddr}
 		if ev.actor != "" {
@@ -88,15 +91,45 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// statusCode is strconv.Itoa(code), without an allocation for the common
+// codes.
+func statusCode(code int) string {
+	switch code {
+	case http.StatusOK:
+		return "200"
+	case http.StatusNotFound:
+		return "404"
+	case http.StatusSeeOther:
+		return "303"
+	case http.StatusNotModified:
+		return "304"
+	case http.StatusBadRequest:
+		return "400"
+	}
+	return strconv.Itoa(code)
+}
+
+// Header values every response carries, set without allocating: a header's
+// value slice has length and capacity one, so a later Add appends to a
+// copy, never to these.
+var (
+	hdrNosniff    = []string{"nosniff"}
+	hdrSameOrigin = []string{"same-origin"}
+	hdrDeny       = []string{"DENY"}
+	hdrCSP        = []string{"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"}
+)
+
 // securityHeaders sets headers every response carries.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		h["X-Content-Type-Options"] = hdrNosniff
+		h["Referrer-Policy"] = hdrSameOrigin
+		h["X-Frame-Options"] = hdrDeny
+		h["Content-Security-Policy"] = hdrCSP
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

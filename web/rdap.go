@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"steward"
 	"steward/rdap"
@@ -18,8 +19,8 @@ func (s *Server) rdapRoutes(m *http.ServeMux) {
 	h := func(f func(w http.ResponseWriter, r *http.Request, snap *rdap.Snapshot, base string)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			hd := w.Header()
-			hd.Set("Access-Control-Allow-Origin", "*")
-			hd.Set("Content-Type", rdap.ContentType)
+			hd["Access-Control-Allow-Origin"] = hdrAnyOrigin
+			hd["Content-Type"] = hdrRDAPType
 			snap, err := s.rdapSnapshot(r)
 			if err != nil {
 				eventOf(r.Context()).err = err
@@ -42,6 +43,11 @@ func (s *Server) rdapRoutes(m *http.ServeMux) {
 	m.HandleFunc("/rdap/", h(s.rdapUnknown))
 }
 
+var (
+	hdrAnyOrigin = []string{"*"}
+	hdrRDAPType  = []string{rdap.ContentType}
+)
+
 // rdapSnapshot returns the snapshot to answer from: the configured
 // follower's, kept current in the background, or else the server's own,
 // brought up to date with the ledger on each request.
@@ -56,14 +62,24 @@ func (s *Server) rdapSnapshot(r *http.Request) (*rdap.Snapshot, error) {
 }
 
 // rdapBase is the absolute URL of the RDAP service as the client reached
-// it, ending in "/rdap/".
+// it, ending in "/rdap/". The last one built is kept, so that requests for
+// the same host do not build it again.
 func rdapBase(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/rdap/"
+	if b := lastRDAPBase.Load(); b != nil && b.host == r.Host && b.scheme == scheme {
+		return b.base
+	}
+	b := &rdapBaseURL{scheme: scheme, host: r.Host, base: scheme + "://" + r.Host + "/rdap/"}
+	lastRDAPBase.Store(b)
+	return b.base
 }
+
+type rdapBaseURL struct{ scheme, host, base string }
+
+var lastRDAPBase atomic.Pointer[rdapBaseURL]
 
 func (s *Server) rdapWrite(w http.ResponseWriter, body []byte) {
 	_, _ = w.Write(body)
