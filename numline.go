@@ -97,7 +97,8 @@ func parseBlockLines(family, registry, text string, withEvents bool) ([]*Block, 
 	}
 	out := make([]*Block, 0, strings.Count(text, "\n"))
 	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
-		b, err := parseBlockLine(family, registry, line, withEvents)
+		// Each block keeps its own line, not the whole text, alive.
+		b, err := parseBlockLine(family, registry, strings.Clone(line), withEvents)
 		if err != nil {
 			return nil, err
 		}

@@ -39,7 +39,7 @@ type Follower struct {
 
 	mu    sync.Mutex // serializes Update; guards the fields below
 	state *steward.MemState
-	meta  map[string]*Events // tracked state key → its events
+	meta  map[string]Events // tracked state key → its events (values: fewer objects for the GC)
 	head  int64
 	last  Stamp
 	m     *model
@@ -68,7 +68,7 @@ func NewFollower(cfg FollowerConfig) *Follower {
 	}
 	return &Follower{
 		src: cfg.Source, clock: cfg.Clock, log: cfg.Logger.With("component", "rdap"), interval: cfg.Interval,
-		state: steward.NewMemState(), meta: map[string]*Events{}, m: newModel(),
+		state: steward.NewMemState(), meta: map[string]Events{}, m: newModel(),
 	}
 }
 
@@ -151,8 +151,8 @@ func (f *Follower) rebuild(ctx context.Context, changed map[string]bool, blocks 
 	var dirty dirtySet
 	for _, k := range keys {
 		ev := Events{}
-		if m := f.meta[k]; m != nil {
-			ev = *m
+		if m, ok := f.meta[k]; ok {
+			ev = m
 		}
 		if b, ok := blocks[k]; ok {
 			if err := projectBlock(f.m, k, b, ev, &dirty); err != nil {
@@ -188,7 +188,7 @@ func tracked(key string) bool {
 // record RDAP follows, the entries that created and last changed it.
 type tracker struct {
 	*steward.MemState
-	meta    map[string]*Events
+	meta    map[string]Events
 	changed map[string]bool
 	stamp   Stamp
 	touched Stamp // the last entry that changed a followed record
@@ -201,6 +201,16 @@ type tracker struct {
 	gone, came map[string]int
 	texts      map[string]*steward.Block
 	blocks     map[string]*steward.Block
+}
+
+// stampKey notes that the current entry changed the record at key.
+func (t *tracker) stampKey(key string) {
+	if m, ok := t.meta[key]; ok {
+		m.Changed = t.stamp
+		t.meta[key] = m
+	} else {
+		t.meta[key] = Events{Registered: t.stamp, Changed: t.stamp}
+	}
 }
 
 func isChunk(key string) bool { return strings.HasPrefix(key, "num/blocks/") }
@@ -244,11 +254,7 @@ func (t *tracker) settle() error {
 		key := b.Key()
 		added[key] = true
 		t.blocks[key] = b
-		if m := t.meta[key]; m != nil {
-			m.Changed = t.stamp
-		} else {
-			t.meta[key] = &Events{Registered: t.stamp, Changed: t.stamp}
-		}
+		t.stampKey(key)
 		t.changed[key] = true
 		t.touched = t.stamp
 	}
@@ -289,11 +295,7 @@ func (t *tracker) Put(ctx context.Context, key string, value []byte) error {
 	if err := t.MemState.Put(ctx, key, value); err != nil {
 		return err
 	}
-	if m := t.meta[key]; m != nil {
-		m.Changed = t.stamp
-	} else {
-		t.meta[key] = &Events{Registered: t.stamp, Changed: t.stamp}
-	}
+	t.stampKey(key)
 	t.changed[key] = true
 	t.touched = t.stamp
 	return nil

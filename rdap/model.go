@@ -92,6 +92,9 @@ type Network struct {
 	Status   []string
 	Entities []EntityRef
 	Remarks  []string
+	// Record is what the number registry says of the network, rendered as
+	// remarks (kept as fields rather than texts: fewer objects).
+	Record Record
 	// RDAPServer is the base URL of the RDAP service that holds the
 	// network's details, if it is not this one (bootstrap files name it).
 	RDAPServer string
@@ -113,11 +116,30 @@ type Autnum struct {
 	Status   []string
 	Entities []EntityRef
 	Remarks  []string
+	Record   Record
 	// RDAPServer and Rank are as for Network.
 	RDAPServer string
 	Rank       int
 	Events     Events
 	cache      atomic.Pointer[rendered]
+}
+
+// Record is what a number block's record says beyond the RDAP fields: who
+// recorded it, its status and date, and IANA's status word.
+type Record struct {
+	Registry, Status, Date, IANAStatus, IANARegistry string
+}
+
+// remarks returns the record as remark texts, none for the zero Record.
+func (r *Record) remarks() []string {
+	if r.Registry == "" {
+		return nil
+	}
+	out := []string{"Recorded by " + r.Registry + " with status " + r.Status + dateText(r.Date) + "."}
+	if r.IANAStatus != "" {
+		out = append(out, "IANA status "+r.IANAStatus+" ("+r.IANARegistry+").")
+	}
+	return out
 }
 
 // rendered is an object's response body for one base URL.

@@ -30,13 +30,39 @@ func BlockHandle(b *steward.Block) string {
 	return b.First + "-" + b.Last + "-" + reg
 }
 
+// Status and role lists shared by every object that has them (read only):
+// one object each rather than one per block, for the garbage collector.
+var (
+	statusActive    = []string{"active"}
+	statusInactive  = []string{"inactive"}
+	rolesRegistrant = []string{"registrant"}
+	contactRoles    = map[string][]string{}
+)
+
 // blockStatus maps the statistics vocabulary to RDAP status values.
 func blockStatus(s string) []string {
 	switch s {
 	case steward.StatusAllocated, steward.StatusAssigned:
-		return []string{"active"}
+		return statusActive
 	}
-	return []string{"inactive"}
+	return statusInactive
+}
+
+// roleList returns the shared one-role list of a contact role.
+func roleList(role string) []string {
+	switch role {
+	case "registrant", "administrative", "technical", "abuse", "noc", "billing":
+		if r, ok := contactRoles[role]; ok {
+			return r
+		}
+	}
+	return []string{role}
+}
+
+func init() {
+	for _, r := range []string{"registrant", "administrative", "technical", "abuse", "noc", "billing"} {
+		contactRoles[r] = []string{r}
+	}
 }
 
 // projectBlock turns a number block (by its block key,
@@ -57,11 +83,11 @@ func projectBlock(m *model, key string, b *steward.Block, ev Events, d *dirtySet
 				}
 			}
 			ents = append(ents, e)
-			refs = append(refs, EntityRef{Handle: b.Holder, Roles: []string{"registrant"}})
+			refs = append(refs, EntityRef{Handle: b.Holder, Roles: rolesRegistrant})
 		}
 		for _, c := range b.Contacts {
 			ents = append(ents, &Entity{Handle: c.Handle, Events: ev})
-			refs = append(refs, EntityRef{Handle: c.Handle, Roles: []string{c.Role}})
+			refs = append(refs, EntityRef{Handle: c.Handle, Roles: roleList(c.Role)})
 		}
 		if b.IANA != nil {
 			for _, u := range b.IANA.RDAP {
@@ -83,7 +109,7 @@ func projectBlock(m *model, key string, b *steward.Block, ev Events, d *dirtySet
 			as = append(as, &Autnum{
 				Handle: BlockHandle(b), Start: uint32(first), End: uint32(last), Name: blockName(b),
 				Type: strings.ToUpper(b.Status), Country: b.Country, Status: blockStatus(b.Status), Entities: refs,
-				Remarks: blockRemarks(b), RDAPServer: rdapServer, Rank: steward.RegistryRank(b.Registry), Events: ev,
+				Record: blockRecord(b), RDAPServer: rdapServer, Rank: steward.RegistryRank(b.Registry), Events: ev,
 			})
 		}
 		m.setAutnums(key, as, d)
@@ -97,7 +123,7 @@ func projectBlock(m *model, key string, b *steward.Block, ev Events, d *dirtySet
 			nets = append(nets, &Network{
 				Handle: BlockHandle(b), Start: start, End: end, Prefixes: b.Prefixes(), Name: blockName(b),
 				Type: strings.ToUpper(b.Status), Country: b.Country, Status: blockStatus(b.Status), Entities: refs,
-				Remarks: blockRemarks(b), RDAPServer: rdapServer, Rank: steward.RegistryRank(b.Registry), Events: ev,
+				Record: blockRecord(b), RDAPServer: rdapServer, Rank: steward.RegistryRank(b.Registry), Events: ev,
 			})
 		}
 	}
@@ -115,12 +141,12 @@ func blockName(b *steward.Block) string {
 	return strings.ToUpper(b.Registry) + "-" + strings.ToUpper(b.Status)
 }
 
-func blockRemarks(b *steward.Block) []string {
-	out := []string{"Recorded by " + b.Registry + " with status " + b.Status + dateText(b.Date) + "."}
+func blockRecord(b *steward.Block) Record {
+	r := Record{Registry: b.Registry, Status: b.Status, Date: b.Date}
 	if b.IANA != nil && b.IANA.Status != "" {
-		out = append(out, "IANA status "+b.IANA.Status+" ("+b.IANA.Registry+").")
+		r.IANAStatus, r.IANARegistry = b.IANA.Status, b.IANA.Registry
 	}
-	return out
+	return r
 }
 
 func dateText(d string) string {

@@ -2,6 +2,7 @@ package rdap
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,7 +370,7 @@ func (r *renderer) network(n *Network) jNetwork {
 		j.Links = append(j.Links, jLink{Value: r.base + self, Rel: "up", Href: u, Type: ContentType})
 	}
 	j.Entities = r.refs(n.Entities, "$")
-	for _, rm := range n.Remarks {
+	for _, rm := range append(slices.Clip(n.Remarks), n.Record.remarks()...) {
 		j.Remarks = append(j.Remarks, jNotice{Description: []string{rm}})
 	}
 	return j
@@ -389,7 +390,7 @@ func (r *renderer) autnum(a *Autnum) jAutnum {
 		Country: a.Country, Status: a.Status, Links: r.self(self), Events: r.events(a.Events, r.base+self),
 	}
 	j.Entities = r.refs(a.Entities, "$")
-	for _, rm := range a.Remarks {
+	for _, rm := range append(slices.Clip(a.Remarks), a.Record.remarks()...) {
 		j.Remarks = append(j.Remarks, jNotice{Description: []string{rm}})
 	}
 	return j
