@@ -9,3 +9,12 @@ var (
 	AppendBlockLine = appendBlockLine
 	ParseBlockLine  = parseBlockLine
 )
+
+// The byte-by-byte patterns of block fields, for the test that checks them
+// against their regular expressions.
+var (
+	RegistryRE = registryRE
+	HolderRE   = holderRE
+	CountryRE  = countryRE
+	DateRE     = dateRE
+)

@@ -2,10 +2,10 @@ package steward
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,11 +169,38 @@ func (b *Block) Ref() BlockRef {
 }
 
 var (
-	registryRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	holderRE   = regexp.MustCompile(`^[!-{}~]{1,128}$`) // printable ASCII but '|' and space
-	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
-	dateRE     = regexp.MustCompile(`^[0-9]{8}$`)
+	// The patterns are checked byte by byte (an import checks hundreds of
+	// thousands of blocks); a test checks each against its regexp.
+	registryRE = charRule{first: isAlnum, rest: func(c byte) bool { return isAlnum(c) || c == '.' || c == '_' || c == '-' }, min: 1, max: 64} // ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
+	holderRE   = charRule{first: isHolderChar, rest: isHolderChar, min: 1, max: 128}                                                          // ^[!-{}~]{1,128}$: printable ASCII but '|' and space
+	countryRE  = charRule{first: isUpper, rest: isUpper, min: 2, max: 2}                                                                      // ^[A-Z]{2}$
+	dateRE     = charRule{first: isDigit, rest: isDigit, min: 8, max: 8}                                                                      // ^[0-9]{8}$
 )
+
+// charRule matches a string of min to max bytes, the first of which
+// satisfies first and the others rest.
+type charRule struct {
+	first, rest func(byte) bool
+	min, max    int
+}
+
+// MatchString reports whether s matches the rule.
+func (r charRule) MatchString(s string) bool {
+	if len(s) < r.min || len(s) > r.max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if i == 0 && !r.first(s[i]) || i > 0 && !r.rest(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUpper(c byte) bool      { return c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
+func isAlnum(c byte) bool      { return isUpper(c) || isDigit(c) || c >= 'a' && c <= 'z' }
+func isHolderChar(c byte) bool { return c >= '!' && c <= '~' && c != '|' }
 
 // maxASN is the largest AS number (RFC 6793).
 const maxASN = 1<<32 - 1
@@ -363,7 +390,9 @@ func hexNum(family string, u Uint128) string {
 		copy(b[:], a[:])
 		return hex.EncodeToString(b[:])
 	}
-	return fmt.Sprintf("%08x", uint32(u.Lo))
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(u.Lo))
+	return hex.EncodeToString(b[:])
 }
 
 // ParseBlockKey returns the family, range and registry a state key names.

@@ -3,6 +3,8 @@ package steward_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"steward"
@@ -232,6 +234,30 @@ func FuzzBlockLine(f *testing.F) {
 			}
 			if got := steward.BlockText(again); got != steward.BlockText(b) {
 				t.Fatalf("%q: written %q, read back as %q", line, steward.BlockText(b), got)
+			}
+		}
+	})
+}
+
+// FuzzCharRules: the byte-by-byte patterns of block fields accept exactly
+// what their regular expressions do.
+func FuzzCharRules(f *testing.F) {
+	for _, s := range []string{"ripencc", "ORG-1", "a.b_c-d", "-x", "", "NL", "nl", "20200101", "2020010", "A|B", "ü", "ab cd", strings.Repeat("a", 64), strings.Repeat("a", 65), strings.Repeat("x", 129), "~}{"} {
+		f.Add(s)
+	}
+	rules := []struct {
+		rule interface{ MatchString(string) bool }
+		re   *regexp.Regexp
+	}{
+		{steward.RegistryRE, regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)},
+		{steward.HolderRE, regexp.MustCompile(`^[!-{}~]{1,128}$`)},
+		{steward.CountryRE, regexp.MustCompile(`^[A-Z]{2}$`)},
+		{steward.DateRE, regexp.MustCompile(`^[0-9]{8}$`)},
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range rules {
+			if got, want := r.rule.MatchString(s), r.re.MatchString(s); got != want {
+				t.Fatalf("%s: %q matches %v; the regexp says %v", r.re, s, got, want)
 			}
 		}
 	})

@@ -22,6 +22,7 @@ package rirstats
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -53,9 +54,15 @@ var (
 
 // Parse reads a statistics file. name is used in errors.
 func Parse(name string, r io.Reader) (*steward.StatsFile, error) {
-	sc := bufio.NewScanner(r)
+	// Read the whole file first, to size the records' slice once: growing
+	// it copies every record again and again.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), MaxLineLength)
-	f := &steward.StatsFile{}
+	f := &steward.StatsFile{Blocks: make([]steward.Block, 0, bytes.Count(data, []byte{'\n'})+1)}
 	h := &f.Header
 	lineNo := 0
 	fail := func(format string, args ...any) error {
