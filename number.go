@@ -243,6 +243,22 @@ func FormatNumber(family string, u Uint128) string {
 	return strconv.FormatUint(u.Lo, 10)
 }
 
+// canonicalNumber returns the canonical text of u, which ParseNumber read
+// from text: text itself when it is canonical already (an IPv4 address
+// netip parsed, decimal digits without a leading zero), to spare the
+// allocation.
+func canonicalNumber(family, text string, u Uint128) string {
+	switch family {
+	case FamilyIPv4:
+		return text // netip.ParseAddr takes only the canonical dotted quad
+	case FamilyASN:
+		if text != "" && (text[0] != '0' || len(text) == 1) && strings.Trim(text, "0123456789") == "" {
+			return text
+		}
+	}
+	return FormatNumber(family, u)
+}
+
 // FamilyWidth returns the bit width of the family's numbers: 32 or 128.
 func FamilyWidth(family string) int {
 	if family == FamilyIPv6 {
@@ -448,7 +464,7 @@ func (b *Block) Normalize() error {
 	if hi.Less(lo) {
 		return Errorf(EINVALID, "%s block %s-%s ends before it begins", b.Family, b.First, b.Last)
 	}
-	b.First, b.Last = FormatNumber(b.Family, lo), FormatNumber(b.Family, hi)
+	b.First, b.Last = canonicalNumber(b.Family, b.First, lo), canonicalNumber(b.Family, b.Last, hi)
 	if b.Family == FamilyIPv6 {
 		if _, ok := b.Prefix(); !ok {
 			return Errorf(EINVALID, "ipv6 block %s-%s is not a CIDR prefix: IPv6 is delegated in aligned prefixes", b.First, b.Last)

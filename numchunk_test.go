@@ -262,3 +262,26 @@ func FuzzCharRules(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizeNumbers: a block's first and last values come out of
+// Normalize as FormatNumber writes them.
+func FuzzNormalizeNumbers(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "0", "00", "007", "AS12", "as0", "4294967295", "2001:db8::", "2001:DB8::", "::ffff:1.2.3.4"} {
+		for _, fam := range steward.Families {
+			f.Add(fam, s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, fam, s string) {
+		b := steward.Block{Family: fam, First: s, Last: s, Registry: "x", Status: "reserved"}
+		if b.Normalize() != nil {
+			return
+		}
+		u, err := steward.ParseNumber(fam, s)
+		if err != nil {
+			t.Fatalf("Normalize took %q, ParseNumber refuses it: %v", s, err)
+		}
+		if want := steward.FormatNumber(fam, u); b.First != want || b.Last != want {
+			t.Fatalf("Normalize(%s %q) = %q-%q; want %q", fam, s, b.First, b.Last, want)
+		}
+	})
+}

@@ -339,13 +339,12 @@ func emitBlocks(ctx context.Context, tx Tx, actor, verb, source string, blocks [
 // emitRecorded emits the recording of new blocks: those with a line form
 // (see numline.go) as lines-recorded events, by family and registry in key
 // order, the others as recorded events.
-func emitRecorded(ctx context.Context, tx Tx, actor, source string, blocks []Block) error {
+func emitRecorded(ctx context.Context, tx Tx, actor, source string, blocks []*Block) error {
 	var other []Block
 	type group struct{ family, registry string }
 	groups := map[group][]chunkEntry{}
 	var order []group
-	for i := range blocks {
-		b := &blocks[i]
+	for _, b := range blocks {
 		if !lineable(b) || len(b.Events) > 0 {
 			other = append(other, *b)
 			continue
@@ -475,12 +474,25 @@ type RecordCounts struct {
 // registries' blocks before anything is emitted. Syncing the same blocks
 // again changes nothing. Used by the statistics and IANA imports.
 func SyncBlocks(actor, source string, scope func(*Block) bool, families []string, blocks []Block) Command {
+	return syncBlocks(actor, source, scope, families, [][]Block{blocks})
+}
+
+// syncBlocks is SyncBlocks over the blocks of several lists (the files of
+// one import), without copying them into one.
+func syncBlocks(actor, source string, scope func(*Block) bool, families []string, lists [][]Block) Command {
 	return func(ctx context.Context, tx Tx) (any, error) {
 		if err := canAdminNumbers(ctx, tx, actor, "import number resources"); err != nil {
 			return nil, err
 		}
+		n := 0
+		for _, l := range lists {
+			n += len(l)
+		}
+		// The given blocks, normalized: copies, so the caller's are left
+		// as they are, in one allocation.
+		given := make([]Block, 0, n)
 		var c RecordCounts
-		add := make([]Block, 0, len(blocks))
+		add := make([]*Block, 0, n)
 		var change []Block
 		var remove []BlockRef
 		for _, fam := range families {
@@ -489,7 +501,7 @@ func SyncBlocks(actor, source string, scope func(*Block) bool, families []string
 				return nil, err
 			}
 			have := make(map[string]*Block, len(existing))
-			final := make([]*Block, 0, len(existing)+len(blocks))
+			final := make([]*Block, 0, len(existing)+n)
 			for _, b := range existing {
 				if scope(b) {
 					have[b.Key()] = b
@@ -498,35 +510,38 @@ func SyncBlocks(actor, source string, scope func(*Block) bool, families []string
 				}
 			}
 			seen := make(map[string]bool)
-			for i := range blocks {
-				b := blocks[i]
-				if b.Family != fam {
-					continue
-				}
-				b.Contacts, b.Ext = slices.Clone(b.Contacts), slices.Clone(b.Ext)
-				if err := b.Normalize(); err != nil {
-					return nil, err
-				}
-				b.Events = nil
-				if !scope(&b) {
-					return nil, Errorf(EINVALID, "block %s (%s) is outside what this import may change", b.Label(), b.Registry)
-				}
-				key := b.Key()
-				if seen[key] {
-					return nil, Errorf(EINVALID, "%s block %s is given twice for %s", fam, b.Label(), b.Registry)
-				}
-				seen[key] = true
-				final = append(final, &b)
-				old, ok := have[key]
-				switch {
-				case !ok:
-					add = append(add, b)
-					c.Added++
-				case sameBlock(old, &b):
-					c.Unchanged++
-				default:
-					change = append(change, b)
-					c.Changed++
+			for _, l := range lists {
+				for i := range l {
+					if l[i].Family != fam {
+						continue
+					}
+					given = append(given, l[i])
+					b := &given[len(given)-1]
+					b.Contacts, b.Ext = slices.Clone(b.Contacts), slices.Clone(b.Ext)
+					if err := b.Normalize(); err != nil {
+						return nil, err
+					}
+					b.Events = nil
+					if !scope(b) {
+						return nil, Errorf(EINVALID, "block %s (%s) is outside what this import may change", b.Label(), b.Registry)
+					}
+					key := b.Key()
+					if seen[key] {
+						return nil, Errorf(EINVALID, "%s block %s is given twice for %s", fam, b.Label(), b.Registry)
+					}
+					seen[key] = true
+					final = append(final, b)
+					old, ok := have[key]
+					switch {
+					case !ok:
+						add = append(add, b)
+						c.Added++
+					case sameBlock(old, b):
+						c.Unchanged++
+					default:
+						change = append(change, *b)
+						c.Changed++
+					}
 				}
 			}
 			for key, b := range have {

@@ -54,17 +54,17 @@ type StatsFile struct {
 // registry are refused.
 func ImportStats(actor string, files ...*StatsFile) Command {
 	regs := map[string]bool{}
-	var blocks []Block
+	var lists [][]Block
 	dup := ""
 	for _, f := range files {
 		if regs[f.Header.Registry] {
 			dup = f.Header.Registry
 		}
 		regs[f.Header.Registry] = true
-		blocks = append(blocks, f.Blocks...)
+		lists = append(lists, f.Blocks)
 	}
 	names := slices.Sorted(maps.Keys(regs))
-	sync := SyncBlocks(actor, "rir-stats:"+strings.Join(names, ","), func(b *Block) bool { return regs[b.Registry] }, Families, blocks)
+	sync := syncBlocks(actor, "rir-stats:"+strings.Join(names, ","), func(b *Block) bool { return regs[b.Registry] }, Families, lists)
 	return func(ctx context.Context, tx Tx) (any, error) {
 		if dup != "" {
 			return nil, Errorf(EINVALID, "two statistics files of %s: import one per registry", dup)
