@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"steward"
 	"steward/internal/testdata"
@@ -144,17 +145,21 @@ func BenchmarkImportStats(b *testing.B) {
 			data := statsFiles(b)
 			b.ResetTimer()
 			var n int
+			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				s, drop := openBenchStore(b, db.open)
 				b.StartTimer()
+				c0 := cpuTime(b)
 				n = importStats(b, s, data)
+				cpu += cpuTime(b) - c0
 				b.StopTimer()
 				s.Close()
 				drop()
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(n), "records")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
@@ -311,15 +316,19 @@ func BenchmarkImportRealStats(b *testing.B) {
 		data = append(data, d)
 	}
 	var n int
+	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		s, drop := openBenchStore(b, openSQLite)
 		b.StartTimer()
+		c0 := cpuTime(b)
 		n = importStats(b, s, data)
+		cpu += cpuTime(b) - c0
 		b.StopTimer()
 		s.Close()
 		drop()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n), "records")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
