@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	checkPort := fs.Uint("check-port", 53, "port on which the technical checks of change requests query name servers (another for lab instances)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	gcPercent := fs.Int("gc-percent", 400, "garbage collection target percentage, as GOGC (which, when set, wins): the live heap is mostly the RDAP snapshot and the number index, which change rarely, so collecting less often than Go's default 100 trades memory (up to 1+N/100 times the live heap; GOMEMLIMIT caps it) for steadier response times")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +50,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *interval <= 0 {
 		return usagef("--checkpoint-interval must be positive")
+	}
+	if *gcPercent <= 0 {
+		return usagef("--gc-percent must be positive")
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gcPercent)
 	}
 	if *checkPort == 0 || *checkPort > 65535 {
 		return usagef("--check-port must be a port number, 1 to 65535")
