@@ -116,7 +116,7 @@ var errFastUnsupported = errors.New("dnsserver: answer not precomputable")
 func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	f := &fastZone{ix: ix, wildCover: noIndex, signed: ix.signed}
 	origin, ok := wireName(z.Origin)
-	if !ok {
+	if !ok || len(ix.keys) == 0 || ix.names[0] != z.Origin {
 		return nil
 	}
 	f.origin = origin
