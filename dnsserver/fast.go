@@ -433,15 +433,14 @@ func find(cands []*built, rr dns.RR) (*built, int, bool) {
 	return nil, 0, false
 }
 
-// same reports whether two records are the same: the same record of the
-// zone, or the negative SOA the lookup makes a copy of each time.
+// same reports whether two records are the same record of the zone:
+// owner, class, type, TTL and data. Zones may hand out a fresh copy of a
+// record on each lookup, so identity is not enough.
 func same(a, b dns.RR) bool {
 	if a == b {
 		return true
 	}
-	sa, ok1 := a.(*dns.SOA)
-	sb, ok2 := b.(*dns.SOA)
-	return ok1 && ok2 && *sa == *sb
+	return a.Header().Ttl == b.Header().Ttl && dns.IsDuplicate(a, b)
 }
 
 // image packs the sections with question B = name and appends the bytes
