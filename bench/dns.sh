@@ -181,7 +181,7 @@ log "steward serve (pid $STEWARD_PID) on 127.0.0.1:$STEWARD_PORT"
 SERIAL=$(wait_soa "$STEWARD_PORT" "$STEWARD_PID") || { cat "$OUT/serve.log" >&2; die "steward does not answer"; }
 
 HTTP=
-for i in $(seq 100); do
+for i in $(seq $((START_WAIT * 10))); do
 	HTTP=$(sed -n 's/^Steward is serving .* at \(http:\/\/[^ ]*\)$/\1/p' "$OUT/serve.log" | head -1)
 	[[ -n $HTTP ]] && break
 	sleep 0.1

@@ -96,6 +96,7 @@ func reportCPU(b *testing.B, since time.Duration) {
 func BenchmarkFastPath(b *testing.B) {
 	s := New(Config{})
 	s.SetZone(rootZone(b))
+	waitFast(b, s, ".")
 	for _, bc := range []struct {
 		name string
 		ask  ask
@@ -154,7 +155,7 @@ func BenchmarkSetZone(b *testing.B) {
 		b.Run(c.name+"/fast", func(b *testing.B) {
 			var f *fastZone
 			for b.Loop() {
-				f = newFastZone(z, ix)
+				f = newFastZone(z, ix, nil)
 			}
 			b.ReportMetric(float64(f.bytes())/1e6, "fast-MB")
 			b.ReportMetric(float64(len(f.arena))/1e6, "arena-MB")

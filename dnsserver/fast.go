@@ -112,8 +112,10 @@ type apexAnswer struct {
 var errFastUnsupported = errors.New("dnsserver: answer not precomputable")
 
 // newFastZone computes the fast path's answers for a zone version. Names
-// whose answers it cannot precompute are left to the chain.
-func newFastZone(z *zone.Zone, ix *index) *fastZone {
+// whose answers it cannot precompute are left to the chain. It gives up,
+// returning nil, when keep (if not nil) reports false.
+func newFastZone(z *zone.Zone, ix *index, keep func() bool) *fastZone {
+	stopped := func(i int) bool { return keep != nil && i%4096 == 0 && !keep() }
 	f := &fastZone{ix: ix, wildCover: noIndex, signed: ix.signed}
 	origin, ok := wireName(z.Origin)
 	if !ok || len(ix.keys) == 0 || ix.names[0] != z.Origin {
@@ -133,6 +135,9 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	// query name in the zone can use them.
 	f.nsec = make([]uint32, len(ix.names))
 	for i, n := range ix.names {
+		if stopped(i) {
+			return nil
+		}
 		f.nsec[i] = noIndex
 		nsec := z.RRset(n, dns.TypeNSEC)
 		if len(nsec) == 0 {
@@ -197,6 +202,9 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	// non-terminals above them.
 	b.nodes = map[string]bool{}
 	for i, n := range ix.names {
+		if stopped(i) {
+			return nil
+		}
 		var nd fastNode
 		nd.ans = [4]uint32{noIndex, noIndex, noIndex, noIndex}
 		switch cut, isCut := ix.delegation(n); {

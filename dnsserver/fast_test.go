@@ -103,9 +103,7 @@ func TestFastPathMatchesChain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := New(Config{})
 			s.SetZone(tc.z)
-			if s.snap.Load().fast == nil {
-				t.Fatal("no fast path for the zone")
-			}
+			waitFast(t, s, tc.z.Origin)
 			rnd := rand.New(rand.NewPCG(1, 2))
 			var sc fastScratch
 			out := make([]byte, 65535)
@@ -234,6 +232,7 @@ func TestUDPFastPath(t *testing.T) {
 		t.Run(bind, func(t *testing.T) {
 			s := New(Config{Identity: "fast"})
 			s.SetZone(z)
+			waitFast(t, s, ".")
 			if err := s.Open(bind, ""); err != nil {
 				t.Fatal(err)
 			}
@@ -258,5 +257,41 @@ func TestUDPFastPath(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// waitFast waits until SetZone's precomputation for the zone is done and
+// fails unless the fast path serves it.
+func waitFast(tb testing.TB, s *Server, origin string) {
+	tb.Helper()
+	<-s.snap.Load().zones[origin].ready
+	if s.snap.Load().fast == nil {
+		tb.Fatal("no fast path for the zone")
+	}
+}
+
+// TestPrecomputeAfterSetZone checks that SetZone serves a version at once
+// and that the precomputed answers follow, for that version only: a
+// version replaced before its answers are ready never gets them.
+func TestPrecomputeAfterSetZone(t *testing.T) {
+	z := rootZone(t)
+	s := New(Config{})
+	s.SetZone(z)
+	first := s.snap.Load().zones["."]
+	z2 := edit(t, z, z.Serial+1, map[string][]string{"org. NS": {"org. 172800 IN NS ns1.example.net."}})
+	s.SetZone(z2)
+	<-first.ready
+	waitFast(t, s, ".")
+	sn := s.snap.Load()
+	if sn.zones["."].z != z2 || sn.fast == nil || sn.zones["."].fast != sn.fast {
+		t.Fatal("the served snapshot does not hold the second version's answers")
+	}
+	var sc fastScratch
+	out := make([]byte, 1232)
+	req, _ := (ask{name: "www.org.", qtype: dns.TypeA, edns: 1232}).msg().Pack()
+	n := s.answerFast(req, out, &sc)
+	var m dns.Msg
+	if err := m.Unpack(out[:n]); err != nil || len(m.Ns) != 1 || m.Ns[0].(*dns.NS).Ns != "ns1.example.net." {
+		t.Fatalf("referral from the fast path: %v %v", &m, err)
 	}
 }

@@ -120,8 +120,10 @@ func header(b []byte) dns.Header {
 func FuzzFastPath(f *testing.F) {
 	root := New(Config{})
 	root.SetZone(rootZone(f))
+	waitFast(f, root, ".")
 	ex := New(Config{})
 	ex.SetZone(loadZone(f, "example.zone", "example."))
+	waitFast(f, ex, "example.")
 	for _, a := range []ask{
 		{name: "www.org.", qtype: dns.TypeA, do: true},
 		{name: "WwW.oRg.", qtype: dns.TypeA, edns: 512},

@@ -332,15 +332,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 		return
 	}
 	ix := newIndex(z)
-	start := time.Now()
-	fast := newFastZone(z, ix)
-	if fast != nil {
-		s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(fast.nodes),
-			"bytes", fast.bytes(), "seconds", time.Since(start).Seconds())
-	} else {
-		s.log.Warn("zone answers not precomputed; the handler chain answers every query", "zone", z.Origin)
-	}
-	cur := &servedZone{z: z, ix: ix, fast: fast}
+	cur := &servedZone{z: z, ix: ix, ready: make(chan struct{})}
 	if prev != nil {
 		cur.deltas = prev.deltas
 	}
@@ -348,18 +340,20 @@ func (s *Server) SetZone(z *zone.Zone) {
 	// then IXFR clients get the whole zone.
 	s.snap.Store(old.with(cur))
 	s.metrics.setSerial(z.Origin, z.Serial)
+	s.wg.Add(1)
+	go s.precompute(z, ix, cur.ready)
 	switch {
 	case prev == nil:
 		s.log.Info("zone loaded", "zone", z.Origin, "serial", z.Serial)
 	case prev.z.Serial == z.Serial:
 		s.log.Warn("zone replaced without a serial change; IXFR history dropped", "zone", z.Origin, "serial", z.Serial)
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, ready: cur.ready}))
 		return
 	case !serialNewer(z.Serial, prev.z.Serial):
 		s.log.Warn("zone serial went backwards; IXFR history dropped", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial)
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, ready: cur.ready}))
 	default:
-		start = time.Now()
+		start := time.Now()
 		del, add := diff(prev.z, z)
 		d := &delta{from: prev.z.SOA(), to: z.SOA(), del: del, add: add}
 		deltas := append([]*delta(nil), prev.deltas...)
@@ -367,7 +361,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 		if n := len(deltas) - (s.cfg.Versions - 1); n > 0 {
 			deltas = deltas[n:]
 		}
-		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, fast: cur.fast, deltas: deltas}))
+		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, ready: cur.ready, deltas: deltas}))
 		s.log.Info("zone updated", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial,
 			"deleted", len(del), "added", len(add), "seconds", time.Since(start).Seconds())
 	}
@@ -377,6 +371,40 @@ func (s *Server) SetZone(z *zone.Zone) {
 	if open {
 		s.notify(z)
 	}
+}
+
+// precompute builds the fast path's answers for a zone version that
+// SetZone installed, and adds them to the served snapshot if the version
+// is still the one served. Until then the handler chain answers every
+// query, so that SetZone does not wait for it. A newer version or Close
+// stops it.
+func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}) {
+	defer s.wg.Done()
+	defer close(ready)
+	current := func() bool {
+		zs := s.snap.Load().zones[z.Origin]
+		return s.ctx.Err() == nil && zs != nil && zs.z == z
+	}
+	start := time.Now()
+	fast := newFastZone(z, ix, current)
+	if fast == nil {
+		if current() {
+			s.log.Warn("zone answers not precomputed; the handler chain answers every query", "zone", z.Origin, "serial", z.Serial)
+		}
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sn := s.snap.Load()
+	zs := sn.zones[z.Origin]
+	if zs == nil || zs.z != z {
+		return // superseded
+	}
+	with := *zs
+	with.fast = fast
+	s.snap.Store(sn.with(&with))
+	s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(fast.nodes),
+		"bytes", fast.bytes(), "seconds", time.Since(start).Seconds())
 }
 
 // Zone returns the version of the zone with the given origin being served,
@@ -405,8 +433,9 @@ type snapshot struct {
 type servedZone struct {
 	z      *zone.Zone
 	ix     *index
-	fast   *fastZone // nil if the zone's answers could not be precomputed
-	deltas []*delta  // oldest first; the last one ends at z's serial
+	fast   *fastZone     // nil until the answers are precomputed, or if they cannot be
+	ready  chan struct{} // closed when precompute is done with this version
+	deltas []*delta      // oldest first; the last one ends at z's serial
 }
 
 // with returns a copy of the snapshot in which zs replaces its origin's zone.
