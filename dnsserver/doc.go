@@ -37,8 +37,8 @@
 // # UDP fast path
 //
 // Most of an authoritative server's queries are alike: referrals, DS,
-// NXDOMAIN, the apex's SOA, NS and DNSKEY. When a zone version is
-// installed, SetZone runs the authoritative handler's own lookup for every
+// NXDOMAIN, the apex's SOA, NS and DNSKEY. When SetZone has installed a
+// zone version, a goroutine runs the authoritative handler's own lookup for every
 // delegation point (referral and DS, DO set and clear), every NSEC record
 // and the apex, and keeps the packed answers (fast.go): "images" packed by
 // miekg/dns with a representative question (the delegation point, or the
@@ -47,7 +47,10 @@
 // of a DS answer, or the NSEC records of every NXDOMAIN a gap proves, are
 // stored once. The tables are slices of bytes and integers, which the
 // garbage collector does not scan, and the name table is an
-// open-addressing hash of lower-case wire names.
+// open-addressing hash of lower-case wire names. The answers join the
+// served snapshot when they are ready (about 50 ms for the root zone,
+// minutes for a million delegations), if the version is still served;
+// until then the handler chain answers, so SetZone never waits for them.
 //
 // A UDP query is first read by the fast path (fastpath.go), which parses
 // the header, the question and an OPT record from the bytes, finds the
