@@ -279,6 +279,9 @@ type fastBuilder struct {
 	ends   []uint32
 	endsAt []uint32
 	buf    []byte // for packing
+	ptrs   []int  // for walk
+	rrEnds []int
+	msg    dns.Msg
 }
 
 func (b *fastBuilder) endsOf(img uint32) []uint32 {
@@ -455,8 +458,9 @@ func same(a, b dns.RR) bool {
 // after the question to the arena. It returns the image number.
 func (b *fastBuilder) image(name string, sections [3][]dns.RR) (uint32, error) {
 	f := b.f
-	m := new(dns.Msg)
-	m.Question = []dns.Question{{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}}
+	m := &b.msg
+	*m = dns.Msg{Question: m.Question[:0]}
+	m.Question = append(m.Question, dns.Question{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET})
 	m.Answer, m.Ns, m.Extra = sections[0], sections[1], sections[2]
 	m.Compress = true
 	for _, rrs := range sections {
@@ -483,7 +487,8 @@ func (b *fastBuilder) image(name string, sections [3][]dns.RR) (uint32, error) {
 		return 0, errFastUnsupported
 	}
 	img := fastImage{start: uint32(len(f.arena)), p0: uint16(p0), blen: uint16(blen)}
-	ptrs, ends, err := walk(msg, p0)
+	ptrs, ends, err := walk(msg, p0, b.ptrs[:0], b.rrEnds[:0])
+	b.ptrs, b.rrEnds = ptrs, ends
 	if err != nil {
 		return 0, err
 	}
@@ -548,7 +553,8 @@ func fastType(t uint16) bool {
 
 // walk finds the compression pointers in the records of a packed message
 // from offset p (after the question), and the end offset of each record.
-func walk(msg []byte, p int) (ptrs, ends []int, err error) {
+func walk(msg []byte, p int, ptrs, ends []int) ([]int, []int, error) {
+	var err error
 	name := func(p int) (int, error) {
 		for {
 			if p >= len(msg) {
