@@ -17,7 +17,8 @@ type fastScratch struct {
 // answers and returns the response's length, its rcode and the query
 // type. It returns n == 0 when the query must go to the handler chain:
 // anything but a plain QUERY of class IN with one question and at most an
-// OPT record without options, a name it has no answer for, or a response
+// OPT record (with at most the NSID, COOKIE and PADDING options, which the
+// chain ignores as well), a name it has no answer for, or a response
 // larger than the client takes. maxUDP is the server's EDNS0 payload size.
 func (f *fastZone) respond(req, out []byte, maxUDP int, sc *fastScratch) (n, rcode int, qtype uint16) {
 	if len(req) < 12+1+4 {
@@ -70,11 +71,26 @@ func (f *fastZone) respond(req, out []byte, maxUDP int, sc *fastScratch) (n, rco
 	size := 512
 	edns, do := false, false
 	if arcount == 1 {
-		// OPT: root owner, type 41, version 0, no options, last.
+		// OPT: root owner, type 41, version 0, last; options only those
+		// the chain ignores too (NSID, COOKIE, PADDING), well formed.
 		o := qend
-		if o+11 != len(req) || req[o] != 0 || binary.BigEndian.Uint16(req[o+1:]) != 41 ||
-			req[o+6] != 0 || binary.BigEndian.Uint16(req[o+9:]) != 0 {
+		if o+11 > len(req) || req[o] != 0 || binary.BigEndian.Uint16(req[o+1:]) != 41 || req[o+6] != 0 ||
+			o+11+int(binary.BigEndian.Uint16(req[o+9:])) != len(req) {
 			return 0, 0, 0
+		}
+		for p := o + 11; p < len(req); {
+			if p+4 > len(req) {
+				return 0, 0, 0
+			}
+			switch binary.BigEndian.Uint16(req[p:]) {
+			case 3, 10, 12: // NSID, COOKIE, PADDING
+			default:
+				return 0, 0, 0
+			}
+			p += 4 + int(binary.BigEndian.Uint16(req[p+2:]))
+			if p > len(req) {
+				return 0, 0, 0
+			}
 		}
 		edns, do = true, req[o+7]&0x80 != 0
 		size = min(max(int(binary.BigEndian.Uint16(req[o+3:])), 512), maxUDP)

@@ -144,6 +144,17 @@ func FuzzFastPath(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	cookie := (ask{name: "www.org.", qtype: dns.TypeA, do: true}).msg()
+	cookie.Extra[0].(*dns.OPT).Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"},
+		&dns.EDNS0_NSID{Code: dns.EDNS0NSID}}
+	if b, err := cookie.Pack(); err == nil {
+		f.Add(b)
+	}
+	ecs := (ask{name: "www.org.", qtype: dns.TypeA, do: true}).msg()
+	ecs.Extra[0].(*dns.OPT).Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{192, 0, 2, 0}}}
+	if b, err := ecs.Pack(); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1})
 	f.Add(make([]byte, 17))
 
