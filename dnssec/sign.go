@@ -51,6 +51,7 @@ package dnssec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"crypto"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -219,6 +220,34 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 	if err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
+	return s.update(origin, owners, soa, keys, now)
+}
+
+// UpdateZone is Update with the unsigned records given as a zone version,
+// which it reads in wire form: for large zones it is faster and needs far
+// less memory than Update with the version's Records.
+func (s *Signer) UpdateZone(unsigned *zone.Zone, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
+	var st Stats
+	if now.IsZero() {
+		return nil, st, errors.New("sign: zero time")
+	}
+	if err := s.policy.check(); err != nil {
+		return nil, st, err
+	}
+	origin, err := canonicalName(s.origin)
+	if err != nil {
+		return nil, st, fmt.Errorf("sign: origin: %w", err)
+	}
+	owners, soa, err := collectZone(origin, unsigned)
+	if err != nil {
+		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+	}
+	return s.update(origin, owners, soa, keys, now)
+}
+
+// update signs the collected owners (see Update).
+func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
+	var st Stats
 	class := soa.Hdr.Class
 	ttl := s.policy.DNSKEYTTL
 	if ttl == 0 && len(keys.KSKs) > 0 && keys.KSKs[0] != nil && keys.KSKs[0].DNSKEY != nil {
@@ -279,11 +308,11 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 
 	// Sign everything but the ZONEMD, then digest, then sign the ZONEMD.
 	t := s.times(now)
-	var jobs []*job
+	var jobs []job
 	for _, o := range owners {
 		for _, set := range o.sets {
 			if set.signed && set != zonemd {
-				jobs = append(jobs, s.plan(set, ks.signersFor(set.typ), t, &st)...)
+				jobs = s.plan(jobs, set, ks.signersFor(set.typ), t, &st)
 			}
 		}
 	}
@@ -298,41 +327,69 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 	if err := zonemd.finish(); err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
-	if err := runJobs(s.plan(zonemd, ks.zsks, t, &st)); err != nil {
+	if err := runJobs(s.plan(nil, zonemd, ks.zsks, t, &st)); err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 
-	nrr, nsets := 0, 0
+	nsets, nrec, size := 0, 0, 0
 	for _, o := range owners {
 		for _, set := range o.sets {
-			nrr += len(set.rrs) + len(set.sigs)
 			if set.signed {
 				nsets++
 			}
+			nrec += len(set.wires) + len(set.sigs)
+			for _, w := range set.wires {
+				size += len(w)
+			}
+			for _, k := range set.sigs {
+				size += len(k.wire)
+			}
 		}
 	}
-	out := make([]dns.RR, 0, nrr)
+	// The zone is built from the wire forms at hand, not from dns.RR
+	// values: it keeps records in wire format.
+	b := zone.NewBuilder(origin)
+	b.Grow(nrec, size)
 	next := make(map[setKey]*signedSet, nsets)
 	for _, o := range owners {
-		var sigs []dns.RR
+		var sigs []keyedSig
 		for _, set := range o.sets {
-			out = append(out, set.rrs...)
+			for _, w := range set.wires {
+				if err := addWire(b, o.name, w); err != nil {
+					return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+				}
+			}
 			if !set.signed {
 				continue
 			}
-			for _, k := range set.sigs {
-				sigs = append(sigs, k.sig)
-			}
+			sigs = append(sigs, set.sigs...)
 			next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
 		}
-		out = append(out, sigs...)
+		for _, k := range sigs {
+			if err := addWire(b, o.name, k.wire); err != nil {
+				return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+			}
+		}
 	}
-	z, err := zone.New(origin, out)
+	z, err := b.Zone()
 	if err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 	s.prev = next
 	return z, st, nil
+}
+
+// addWire adds a record in canonical wire form, owned by name, to b.
+func addWire(b *zone.Builder, name string, w []byte) error {
+	off := rdataOffset(w)
+	if off < 10 || off > len(w) {
+		return fmt.Errorf("%s: malformed record", name)
+	}
+	h := w[off-10:]
+	typ := uint16(h[0])<<8 | uint16(h[1])
+	class := uint16(h[2])<<8 | uint16(h[3])
+	ttl := uint32(h[4])<<24 | uint32(h[5])<<16 | uint32(h[6])<<8 | uint32(h[7])
+	return b.AddRdata(name, typ, class, ttl, w[off:])
 }
 
 // sigTimes are the RRSIG times of one signing run, as RRSIG fields.
@@ -355,8 +412,8 @@ func (s *Signer) times(now time.Time) sigTimes {
 
 // plan decides, for each key that must sign set, whether the previous
 // version's signature can be reused; it attaches reused signatures to the
-// set and returns a job for every signature to make.
-func (s *Signer) plan(set *rrset, keys []*signingKey, t sigTimes, st *Stats) []*job {
+// set and appends a job for every signature to make.
+func (s *Signer) plan(jobs []job, set *rrset, keys []*signingKey, t sigTimes, st *Stats) []job {
 	var prev *signedSet
 	if p, ok := s.prev[setKey{set.name, set.typ}]; ok && p.sum == set.sum {
 		prev = p
@@ -366,15 +423,14 @@ func (s *Signer) plan(set *rrset, keys []*signingKey, t sigTimes, st *Stats) []*
 		exp = t.keyExp
 	}
 	refresh := int64(s.policy.Refresh / time.Second)
-	var jobs []*job
 	set.sigs = set.sigs[:0]
 nextKey:
 	for _, k := range keys {
 		if prev != nil {
 			for _, old := range prev.sigs {
 				// Serial arithmetic (RFC 1982) on the 32-bit RRSIG times.
-				left := int64(int32(old.sig.Expiration - t.now))
-				age := int64(int32(t.now - old.sig.Inception))
+				left := int64(int32(old.expiration - t.now))
+				age := int64(int32(t.now - old.inception))
 				if old.key == k.id && age >= 0 && left >= refresh {
 					set.sigs = append(set.sigs, old)
 					st.Reused++
@@ -382,16 +438,7 @@ nextKey:
 				}
 			}
 		}
-		sig := &dns.RRSIG{
-			Hdr:        dns.RR_Header{Name: set.name, Rrtype: dns.TypeRRSIG, Class: set.rrs[0].Header().Class, Ttl: set.ttl},
-			Algorithm:  k.alg,
-			OrigTtl:    set.ttl,
-			Expiration: exp,
-			Inception:  t.inception,
-			KeyTag:     k.tag,
-			SignerName: k.signerName,
-		}
-		jobs = append(jobs, &job{set: set, key: k, sig: sig})
+		jobs = append(jobs, job{set: set, key: k, expiration: exp, inception: t.inception})
 		st.Signed++
 	}
 	return jobs
@@ -399,35 +446,79 @@ nextKey:
 
 // job is one signature to make.
 type job struct {
-	set  *rrset
-	key  *signingKey
-	sig  *dns.RRSIG
-	wire []byte
-	err  error
+	set                   *rrset
+	key                   *signingKey
+	expiration, inception uint32
+	sig                   keyedSig
+	err                   error
+}
+
+// run makes the signature (RFC 4034 §3.1.8.1) over the set's records in
+// canonical form and order, which the set holds already, and its RRSIG
+// record in canonical wire form.
+func (j *job) run() {
+	set, k := j.set, j.key
+	w0 := set.wires[0]
+	roff := rdataOffset(w0)
+	owner := w0[:roff-10]
+	class := w0[roff-8 : roff-6]
+	labels := wireLabels(owner)
+	if len(owner) > 2 && owner[0] == 1 && owner[1] == '*' {
+		labels-- // a wildcard's own label is not counted
+	}
+	rdata := make([]byte, 0, 18+len(k.signerWire)+k.sigSize)
+	rdata = binary.BigEndian.AppendUint16(rdata, set.typ)
+	rdata = append(rdata, k.alg, byte(labels))
+	rdata = binary.BigEndian.AppendUint32(rdata, set.ttl)
+	rdata = binary.BigEndian.AppendUint32(rdata, j.expiration)
+	rdata = binary.BigEndian.AppendUint32(rdata, j.inception)
+	rdata = binary.BigEndian.AppendUint16(rdata, k.tag)
+	rdata = append(rdata, k.signerWire...)
+	sig, err := k.sign(rdata, set.wires)
+	if err != nil {
+		j.err = fmt.Errorf("%s %s: signing with key %d: %w", set.name, dns.Type(set.typ), k.tag, err)
+		return
+	}
+	rdata = append(rdata, sig...)
+	if len(rdata) > 0xffff {
+		j.err = fmt.Errorf("%s %s: signature too long", set.name, dns.Type(set.typ))
+		return
+	}
+	wire := make([]byte, 0, len(owner)+10+len(rdata))
+	wire = append(wire, owner...)
+	wire = binary.BigEndian.AppendUint16(wire, dns.TypeRRSIG)
+	wire = append(wire, class...)
+	wire = binary.BigEndian.AppendUint32(wire, set.ttl)
+	wire = binary.BigEndian.AppendUint16(wire, uint16(len(rdata)))
+	wire = append(wire, rdata...)
+	j.sig = keyedSig{key: k.id, alg: k.alg, tag: k.tag, covered: set.typ, expiration: j.expiration, inception: j.inception, wire: wire}
+}
+
+// wireLabels counts the labels of an uncompressed wire-format name.
+func wireLabels(w []byte) int {
+	n := 0
+	for i := 0; i < len(w) && w[i] != 0; i += int(w[i]) + 1 {
+		n++
+	}
+	return n
 }
 
 // runJobs makes the signatures, spread over GOMAXPROCS goroutines, and
 // attaches them to their sets in a fixed order.
-func runJobs(jobs []*job) error {
-	parallel(len(jobs), func(i int) {
-		j := jobs[i]
-		if err := j.sig.Sign(j.key.signer, j.set.rrs); err != nil {
-			j.err = fmt.Errorf("%s %s: signing with key %d: %w", j.set.name, dns.Type(j.set.typ), j.key.tag, err)
-			return
-		}
-		j.wire, j.err = packCanonical(j.sig)
-	})
-	for _, j := range jobs {
-		if j.err != nil {
-			return j.err
+func runJobs(jobs []job) error {
+	parallel(len(jobs), func(i int) { jobs[i].run() })
+	for i := range jobs {
+		if jobs[i].err != nil {
+			return jobs[i].err
 		}
 	}
-	for _, j := range jobs {
-		j.set.sigs = append(j.set.sigs, keyedSig{key: j.key.id, sig: j.sig, wire: j.wire})
+	for i := range jobs {
+		j := &jobs[i]
+		j.set.sigs = append(j.set.sigs, j.sig)
 	}
-	for i, j := range jobs {
-		if i == 0 || jobs[i-1].set != j.set { // a set's jobs are adjacent
-			sortSigs(j.set.sigs)
+	for i := range jobs {
+		if i == 0 || jobs[i-1].set != jobs[i].set { // a set's jobs are adjacent
+			sortSigs(jobs[i].set.sigs)
 		}
 	}
 	return nil
@@ -458,22 +549,25 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// keyedSig is a signature, the identity of the key that made it, and its
-// canonical wire form (for the ZONEMD digest).
+// keyedSig is a signature, the identity of the key that made it, the
+// RRSIG fields the signer needs, and the RRSIG record in canonical wire form.
 type keyedSig struct {
-	key  string
-	sig  *dns.RRSIG
-	wire []byte
+	key                   string
+	alg                   uint8
+	tag                   uint16
+	covered               uint16
+	expiration, inception uint32
+	wire                  []byte
 }
 
 // sortSigs orders the signatures of one RRset by algorithm, key tag and key,
 // so that the output order never depends on the signature bytes.
 func sortSigs(sigs []keyedSig) {
 	slices.SortFunc(sigs, func(a, b keyedSig) int {
-		if c := int(a.sig.Algorithm) - int(b.sig.Algorithm); c != 0 {
+		if c := int(a.alg) - int(b.alg); c != 0 {
 			return c
 		}
-		if c := int(a.sig.KeyTag) - int(b.sig.KeyTag); c != 0 {
+		if c := int(a.tag) - int(b.tag); c != 0 {
 			return c
 		}
 		return strings.Compare(a.key, b.key)
@@ -486,6 +580,8 @@ type signingKey struct {
 	tag        uint16
 	alg        uint8
 	signerName string
+	signerWire []byte // the signer name in canonical wire form
+	sigSize    int    // a signature's length, for allocation
 	signer     crypto.Signer
 }
 
@@ -610,7 +706,13 @@ func checkKey(origin string, class uint16, k *Key) (*signingKey, error) {
 	if err := sig.Verify(pub, probe); err != nil {
 		return nil, fmt.Errorf("tag %d: private key does not match the DNSKEY: %w", tag, err)
 	}
-	return &signingKey{id: keyID(d), tag: tag, alg: d.Algorithm, signerName: origin, signer: k.Signer}, nil
+	wire := make([]byte, 256)
+	n, err := dns.PackDomainName(origin, wire, 0, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("tag %d: signer name %s: %w", tag, origin, err)
+	}
+	lowerWireName(wire[:n])
+	return &signingKey{id: keyID(d), tag: tag, alg: d.Algorithm, signerName: origin, signerWire: wire[:n:n], sigSize: 512, signer: k.Signer}, nil
 }
 
 func sameAlgorithms(a, b map[uint8]bool) bool {
@@ -719,11 +821,18 @@ func (s *rrset) finish() error {
 			s.rrs[i], wires[i] = x.rr, x.w
 		}
 	}
+	s.finishWires(wires)
+	return nil
+}
+
+// finishWires takes the set's records in canonical wire form, sorted and
+// without duplicates, and computes the TTL and the hash.
+func (s *rrset) finishWires(wires [][]byte) {
 	s.wires = wires
-	s.ttl = s.rrs[0].Header().Ttl
+	s.ttl = wireTTL(wires[0])
 	s.ttlMismatch = false
-	for _, rr := range s.rrs[1:] {
-		if rr.Header().Ttl != s.ttl {
+	for _, w := range wires[1:] {
+		if wireTTL(w) != s.ttl {
 			s.ttlMismatch = true
 		}
 	}
@@ -736,7 +845,12 @@ func (s *rrset) finish() error {
 		}
 		h.Sum(s.sum[:0])
 	}
-	return nil
+}
+
+// wireTTL returns the TTL of a record in uncompressed wire form.
+func wireTTL(w []byte) uint32 {
+	off := rdataOffset(w)
+	return binary.BigEndian.Uint32(w[off-6:])
 }
 
 // finishAll finishes every set of the owners, spread over GOMAXPROCS

@@ -166,17 +166,9 @@ func sigWires(o *owner, apex bool) ([][]byte, error) {
 			}
 		}
 		for _, ks := range s.sigs {
-			if !keep(ks.sig) {
-				continue
+			if !apex || ks.covered != dns.TypeZONEMD {
+				wires = append(wires, ks.wire)
 			}
-			w := ks.wire
-			if w == nil {
-				var err error
-				if w, err = packCanonical(ks.sig); err != nil {
-					return nil, err
-				}
-			}
-			wires = append(wires, w)
 		}
 	}
 	if len(wires) > 1 {

@@ -80,16 +80,44 @@ func (z *Zone) Write(w io.Writer) error {
 }
 
 // Load reads a zone file (as ReadFile does) into a zone version whose
-// origin is the owner of its SOA record.
+// origin is the owner of its SOA record. The records go into the zone's
+// compact form as they are read, so that a large zone never exists as
+// dns.RR values all at once.
 func Load(r io.Reader, file, origin string) (*Zone, error) {
-	rrs, err := ReadFile(bufio.NewReaderSize(r, 1<<20), file, origin)
-	if err != nil {
-		return nil, err
-	}
-	for _, rr := range rrs {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			return New(rr.Header().Name, rrs)
+	zp := dns.NewZoneParser(bufio.NewReaderSize(r, 1<<20), dns.Fqdn(origin), file)
+	var b *Builder
+	var before []dns.RR // records before the SOA, which names the zone
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		h := rr.Header()
+		if empty(rr) {
+			return nil, fmt.Errorf("%s: %s %s has no data", file, h.Name, dns.Type(h.Rrtype))
+		}
+		if b == nil {
+			if h.Rrtype != dns.TypeSOA {
+				before = append(before, rr)
+				continue
+			}
+			b = NewBuilder(h.Name)
+			for _, x := range before {
+				if err := b.Add(x); err != nil {
+					return nil, fmt.Errorf("%s: %w", file, err)
+				}
+			}
+			before = nil
+		}
+		if err := b.Add(rr); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	return nil, fmt.Errorf("%s: no SOA record", file)
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%s: no SOA record", file)
+	}
+	z, err := b.Zone()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return z, nil
 }

@@ -2,12 +2,25 @@
 // authoritative server needs: RRsets by name and type, delegation points,
 // canonical order (RFC 4034 §6.1) for NSEC and for transfers.
 //
-// A *Zone is never modified after New returns, so one version can be
+// A *Zone is never modified after it is built, so one version can be
 // served by many goroutines while the next is built.
+//
+// Representation: a zone of a million delegations holds millions of
+// records, and one heap object per record (a dns.RR) costs far more memory
+// and garbage-collection time than the records' bytes. A Zone therefore
+// keeps its owner names in canonical order (their bytes in one block), an
+// open-addressing table from name to index, a table of RRsets (by name,
+// then type) and every record's TTL, class and RDATA in wire format in one
+// byte arena. The accessors decode records on demand: RRset, Sigs and
+// Records return new dns.RR values on each call, which callers may keep and
+// modify.
 package zone
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,43 +32,299 @@ type Zone struct {
 	Origin string // fully qualified, lower case
 	Serial uint32
 	names  []string // owner names in canonical order
-	sets   map[string]map[uint16][]dns.RR
+	first  []uint32 // first[i] is the index in sets of names[i]'s first RRset; len(names)+1 entries
+	sets   []rrset  // by name, then ascending type
+	recs   []uint32 // offsets in data of the records, by set
+	data   []byte   // per record: TTL (4 octets), class (2), RDLENGTH (2), RDATA
+	table  []uint32 // open addressing: name index + 1, 0 for an empty slot
+	seed   maphash.Seed
+	soa    *dns.SOA
+	nrec   int
 }
+
+// rrset is one RRset's place in the tables.
+type rrset struct {
+	typ   uint16
+	first uint32 // index in recs
+	n     uint32
+}
+
+// recHeader is the size of the fixed part of a record in data.
+const recHeader = 8
 
 // New builds a zone version from its records. Owner names are lowered; the
 // zone must have exactly one SOA, at the origin, and every record must be
-// at or below the origin.
+// at or below the origin. The records are not kept: the zone holds their
+// wire form.
 func New(origin string, rrs []dns.RR) (*Zone, error) {
-	origin = strings.ToLower(dns.Fqdn(origin))
-	z := &Zone{Origin: origin, sets: map[string]map[uint16][]dns.RR{}}
-	soas := 0
+	b := NewBuilder(origin)
 	for _, rr := range rrs {
-		rr = dns.Copy(rr)
-		h := rr.Header()
-		h.Name = strings.ToLower(h.Name)
-		if !dns.IsSubDomain(origin, h.Name) {
-			return nil, fmt.Errorf("%s is outside the zone %s", h.Name, origin)
+		if err := b.Add(rr); err != nil {
+			return nil, err
 		}
-		if h.Rrtype == dns.TypeSOA {
-			if h.Name != origin {
-				return nil, fmt.Errorf("SOA at %s, not at the origin %s", h.Name, origin)
+	}
+	return b.Zone()
+}
+
+// Builder collects the records of a zone version in any order; Zone
+// builds the version. A Builder is for one version and one goroutine.
+type Builder struct {
+	origin string
+	index  map[string]int32 // owner name → its number, in order of appearance
+	names  []string
+	recs   []pending
+	data   []byte
+	buf    []byte
+	soas   int
+	err    error
+}
+
+// pending is a record added to a Builder.
+type pending struct {
+	name int32
+	typ  uint16
+	off  uint32 // in Builder.data
+}
+
+// NewBuilder returns a Builder for the zone at origin.
+func NewBuilder(origin string) *Builder {
+	return &Builder{origin: strings.ToLower(dns.Fqdn(origin)), index: map[string]int32{}}
+}
+
+// Grow makes room for about records more records holding bytes octets of
+// RDATA in all, so that adding them does not copy what was added before.
+func (b *Builder) Grow(records, bytes int) {
+	if records > 0 {
+		b.recs = slices.Grow(b.recs, records)
+	}
+	if bytes > 0 || records > 0 {
+		b.data = slices.Grow(b.data, bytes+recHeader*records)
+	}
+}
+
+// Add adds a record. Its owner name is lowered.
+func (b *Builder) Add(rr dns.RR) error {
+	h := rr.Header()
+	if cap(b.buf) < dns.Len(rr)+1 {
+		b.buf = make([]byte, dns.Len(rr)+256)
+	}
+	buf := b.buf[:cap(b.buf)]
+	end, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", h.Name, dns.Type(h.Rrtype), err)
+	}
+	// The RDATA follows the owner name and the fixed header.
+	i := 0
+	for i < end && buf[i] != 0 {
+		i += int(buf[i]) + 1
+	}
+	start := i + 1 + 10
+	if start > end {
+		return fmt.Errorf("%s %s: cannot pack the record", h.Name, dns.Type(h.Rrtype))
+	}
+	return b.AddRdata(h.Name, h.Rrtype, h.Class, h.Ttl, buf[start:end])
+}
+
+// AddRdata adds a record given its RDATA in uncompressed wire format, as a
+// caller holding records in wire form has it. The RDATA is copied.
+func (b *Builder) AddRdata(name string, typ, class uint16, ttl uint32, rdata []byte) error {
+	if len(rdata) > 0xffff {
+		return fmt.Errorf("%s %s: RDATA of %d octets", name, dns.Type(typ), len(rdata))
+	}
+	idx, ok := b.index[name]
+	if !ok {
+		lower := strings.ToLower(name)
+		if idx, ok = b.index[lower]; !ok {
+			if !dns.IsSubDomain(b.origin, lower) {
+				return fmt.Errorf("%s is outside the zone %s", lower, b.origin)
 			}
-			soas++
-			z.Serial = rr.(*dns.SOA).Serial
+			if len(b.names) >= 1<<31-1 {
+				return fmt.Errorf("zone %s: too many names", b.origin)
+			}
+			idx = int32(len(b.names))
+			b.names = append(b.names, lower)
+			b.index[lower] = idx
 		}
-		byType, ok := z.sets[h.Name]
-		if !ok {
-			byType = map[uint16][]dns.RR{}
-			z.sets[h.Name] = byType
-			z.names = append(z.names, h.Name)
+		b.index[name] = idx
+	}
+	if typ == dns.TypeSOA {
+		if b.names[idx] != b.origin {
+			return fmt.Errorf("SOA at %s, not at the origin %s", b.names[idx], b.origin)
 		}
-		byType[h.Rrtype] = append(byType[h.Rrtype], rr)
+		b.soas++
 	}
-	if soas != 1 {
-		return nil, fmt.Errorf("zone %s has %d SOA records, want 1", origin, soas)
+	if uint64(len(b.data))+recHeader+uint64(len(rdata)) > 1<<32-1 {
+		return fmt.Errorf("zone %s: more than 4 GiB of records", b.origin)
 	}
-	sort.Slice(z.names, func(i, j int) bool { return Compare(z.names[i], z.names[j]) < 0 })
+	b.recs = append(b.recs, pending{name: idx, typ: typ, off: uint32(len(b.data))})
+	b.data = binary.BigEndian.AppendUint32(b.data, ttl)
+	b.data = binary.BigEndian.AppendUint16(b.data, class)
+	b.data = binary.BigEndian.AppendUint16(b.data, uint16(len(rdata)))
+	b.data = append(b.data, rdata...)
+	return nil
+}
+
+// Zone builds the zone version from the records added. The Builder must
+// not be used afterwards.
+func (b *Builder) Zone() (*Zone, error) {
+	if b.soas != 1 {
+		return nil, fmt.Errorf("zone %s has %d SOA records, want 1", b.origin, b.soas)
+	}
+	z := &Zone{Origin: b.origin, seed: maphash.MakeSeed(), nrec: len(b.recs)}
+
+	// Canonical order of the names: rank[i] is the position of name i.
+	order := canonicalOrder(b.names)
+	rank := make([]uint32, len(b.names))
+	for pos, i := range order {
+		rank[i] = uint32(pos)
+	}
+	// The names' bytes in one block.
+	size := 0
+	for _, n := range b.names {
+		size += len(n)
+	}
+	block := make([]byte, 0, size)
+	z.names = make([]string, len(b.names))
+	for pos, i := range order {
+		start := len(block)
+		block = append(block, b.names[i]...)
+		z.names[pos] = unsafeString(block[start:])
+	}
+	b.names, b.index = nil, nil
+
+	// Counting sort of the records by name, keeping their order within a
+	// name; then by type within a name (stable, so records keep the
+	// order they were added in).
+	count := make([]uint32, len(order)+1)
+	for _, r := range b.recs {
+		count[rank[r.name]+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	sorted := make([]pending, len(b.recs))
+	next := append([]uint32(nil), count[:len(order)]...)
+	for _, r := range b.recs {
+		p := rank[r.name]
+		sorted[next[p]] = r
+		next[p]++
+	}
+	b.recs, next, rank = nil, nil, nil
+
+	z.recs = make([]uint32, len(sorted))
+	z.first = make([]uint32, len(order)+1)
+	for pos := range order {
+		recs := sorted[count[pos]:count[pos+1]]
+		sort.SliceStable(recs, func(i, j int) bool { return recs[i].typ < recs[j].typ })
+		z.first[pos] = uint32(len(z.sets))
+		for i, r := range recs {
+			k := int(count[pos]) + i
+			z.recs[k] = r.off
+			if i == 0 || recs[i-1].typ != r.typ {
+				z.sets = append(z.sets, rrset{typ: r.typ, first: uint32(k)})
+			}
+			z.sets[len(z.sets)-1].n++
+		}
+	}
+	z.first[len(order)] = uint32(len(z.sets))
+	z.sets = z.sets[:len(z.sets):len(z.sets)]
+	z.data = b.data
+	b.data = nil
+
+	// The name table: a power of two at least twice the names.
+	slots := 16
+	for slots < 2*len(z.names) {
+		slots *= 2
+	}
+	z.table = make([]uint32, slots)
+	mask := uint64(slots - 1)
+	for i, n := range z.names {
+		for s := maphash.String(z.seed, n) & mask; ; s = (s + 1) & mask {
+			if z.table[s] == 0 {
+				z.table[s] = uint32(i) + 1
+				break
+			}
+		}
+	}
+
+	soa := z.RRset(z.Origin, dns.TypeSOA)
+	s, ok := soa[0].(*dns.SOA)
+	if !ok {
+		return nil, fmt.Errorf("zone %s: the SOA record has no data", z.Origin)
+	}
+	z.soa, z.Serial = s, s.Serial
 	return z, nil
+}
+
+// lookup returns the index of a lower-case name, or -1.
+func (z *Zone) lookup(name string) int {
+	mask := uint64(len(z.table) - 1)
+	for s := maphash.String(z.seed, name) & mask; ; s = (s + 1) & mask {
+		i := z.table[s]
+		if i == 0 {
+			return -1
+		}
+		if z.names[i-1] == name {
+			return int(i - 1)
+		}
+	}
+}
+
+// find returns the index of a name in any case, or -1.
+func (z *Zone) find(name string) int {
+	if i := z.lookup(name); i >= 0 {
+		return i
+	}
+	if lower := strings.ToLower(name); lower != name {
+		return z.lookup(lower)
+	}
+	return -1
+}
+
+// set returns the RRset of a type at name index i, or nil.
+func (z *Zone) set(i int, t uint16) *rrset {
+	for k := z.first[i]; k < z.first[i+1]; k++ {
+		if s := &z.sets[k]; s.typ == t {
+			return s
+		} else if s.typ > t {
+			break
+		}
+	}
+	return nil
+}
+
+// decode returns record k of the zone (an index in recs) at name index i.
+func (z *Zone) decode(i int, typ uint16, k uint32) dns.RR {
+	off := int(z.recs[k])
+	d := z.data
+	h := dns.RR_Header{
+		Name:     z.names[i],
+		Rrtype:   typ,
+		Ttl:      binary.BigEndian.Uint32(d[off:]),
+		Class:    binary.BigEndian.Uint16(d[off+4:]),
+		Rdlength: binary.BigEndian.Uint16(d[off+6:]),
+	}
+	start := off + recHeader
+	rr, _, err := dns.UnpackRRWithHeader(h, d[:start+int(h.Rdlength)], start)
+	if err != nil {
+		// The RDATA was packed by miekg/dns when the zone was built.
+		panic(fmt.Sprintf("zone: record %s %s does not unpack: %v", h.Name, dns.Type(typ), err))
+	}
+	return rr
+}
+
+// rdata returns the RDATA of record k.
+func (z *Zone) rdata(k uint32) []byte {
+	off := int(z.recs[k])
+	n := int(binary.BigEndian.Uint16(z.data[off+6:]))
+	return z.data[off+recHeader : off+recHeader+n]
+}
+
+func (z *Zone) appendSet(out []dns.RR, i int, s *rrset) []dns.RR {
+	for k := s.first; k < s.first+s.n; k++ {
+		out = append(out, z.decode(i, s.typ, k))
+	}
+	return out
 }
 
 // Compare orders two domain names canonically (RFC 4034 §6.1): label by
@@ -106,38 +375,58 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // modified.
 func (z *Zone) Names() []string { return z.names }
 
-// RRset returns the records of a type at a name (nil if none). RRSIG
-// records are returned by Sigs, not here.
+// Len returns the number of records in the zone.
+func (z *Zone) Len() int { return z.nrec }
+
+// RRset returns the records of a type at a name (nil if none), decoded
+// anew on each call. The RRSIGs at a name are the RRset of type RRSIG;
+// Sigs selects those covering one type.
 func (z *Zone) RRset(name string, t uint16) []dns.RR {
-	return z.sets[strings.ToLower(name)][t]
+	i := z.find(name)
+	if i < 0 {
+		return nil
+	}
+	s := z.set(i, t)
+	if s == nil {
+		return nil
+	}
+	return z.appendSet(make([]dns.RR, 0, s.n), i, s)
 }
 
 // Types returns the types present at a name, in ascending order.
 func (z *Zone) Types(name string) []uint16 {
-	var ts []uint16
-	for t := range z.sets[strings.ToLower(name)] {
-		ts = append(ts, t)
+	i := z.find(name)
+	if i < 0 {
+		return nil
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+	ts := make([]uint16, 0, z.first[i+1]-z.first[i])
+	for k := z.first[i]; k < z.first[i+1]; k++ {
+		ts = append(ts, z.sets[k].typ)
+	}
 	return ts
 }
 
 // Sigs returns the RRSIGs at a name that cover the type.
 func (z *Zone) Sigs(name string, covered uint16) []dns.RR {
+	i := z.find(name)
+	if i < 0 {
+		return nil
+	}
+	s := z.set(i, dns.TypeRRSIG)
+	if s == nil {
+		return nil
+	}
 	var out []dns.RR
-	for _, rr := range z.sets[strings.ToLower(name)][dns.TypeRRSIG] {
-		if rr.(*dns.RRSIG).TypeCovered == covered {
-			out = append(out, rr)
+	for k := s.first; k < s.first+s.n; k++ {
+		if rd := z.rdata(k); len(rd) >= 2 && binary.BigEndian.Uint16(rd) == covered {
+			out = append(out, z.decode(i, dns.TypeRRSIG, k))
 		}
 	}
 	return out
 }
 
 // HasName reports whether records exist at name.
-func (z *Zone) HasName(name string) bool {
-	_, ok := z.sets[strings.ToLower(name)]
-	return ok
-}
+func (z *Zone) HasName(name string) bool { return z.find(name) >= 0 }
 
 // Exists reports whether name exists in the zone: it owns records, or it is
 // an empty non-terminal (a name with descendants but no records).
@@ -163,7 +452,7 @@ func (z *Zone) Delegation(name string) (string, bool) {
 	// From the label just below the origin down to name itself.
 	for n := origin + 1; n <= len(labels); n++ {
 		cut := dns.Fqdn(strings.Join(labels[len(labels)-n:], "."))
-		if len(z.sets[cut][dns.TypeNS]) > 0 {
+		if i := z.lookup(cut); i >= 0 && z.set(i, dns.TypeNS) != nil {
 			return cut, true
 		}
 	}
@@ -185,18 +474,61 @@ func (z *Zone) Previous(name string) string {
 // Records returns every record in canonical order of owner names, the SOA
 // first, and by type within a name.
 func (z *Zone) Records() []dns.RR {
-	var out []dns.RR
-	out = append(out, z.sets[z.Origin][dns.TypeSOA]...)
-	for _, n := range z.names {
-		for _, t := range z.Types(n) {
-			if n == z.Origin && t == dns.TypeSOA {
+	out := make([]dns.RR, 0, z.nrec)
+	out = append(out, dns.Copy(z.soa))
+	for i := range z.names {
+		for k := z.first[i]; k < z.first[i+1]; k++ {
+			s := &z.sets[k]
+			if s.typ == dns.TypeSOA && z.names[i] == z.Origin {
 				continue
 			}
-			out = append(out, z.sets[n][t]...)
+			out = z.appendSet(out, i, s)
 		}
 	}
 	return out
 }
 
-// SOA returns the zone's SOA record.
-func (z *Zone) SOA() *dns.SOA { return z.sets[z.Origin][dns.TypeSOA][0].(*dns.SOA) }
+// Each calls f with every record in the order of Records, decoding one at
+// a time, until f returns false.
+func (z *Zone) Each(f func(dns.RR) bool) {
+	if !f(dns.Copy(z.soa)) {
+		return
+	}
+	for i := range z.names {
+		for k := z.first[i]; k < z.first[i+1]; k++ {
+			s := &z.sets[k]
+			if s.typ == dns.TypeSOA && z.names[i] == z.Origin {
+				continue
+			}
+			for r := s.first; r < s.first+s.n; r++ {
+				if !f(z.decode(i, s.typ, r)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// SOA returns the zone's SOA record. It must not be modified.
+func (z *Zone) SOA() *dns.SOA { return z.soa }
+
+// EachRdata calls f for every record, in canonical order of owner names and
+// by type within a name, with its RDATA in uncompressed wire format: the
+// records without decoding them. rdata must not be modified, and is valid
+// as long as the zone. It stops at the first error f returns.
+func (z *Zone) EachRdata(f func(name string, typ, class uint16, ttl uint32, rdata []byte) error) error {
+	for i, name := range z.names {
+		for k := z.first[i]; k < z.first[i+1]; k++ {
+			s := &z.sets[k]
+			for r := s.first; r < s.first+s.n; r++ {
+				off := int(z.recs[r])
+				d := z.data[off:]
+				n := int(binary.BigEndian.Uint16(d[6:]))
+				if err := f(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

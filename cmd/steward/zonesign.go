@@ -43,20 +43,16 @@ func (m *Main) zoneSign(args []string) error {
 			return usagef("zone sign: --now: %v", err)
 		}
 	}
-	rrs, err := readZoneFile(*in, *origin)
+	f, err := os.Open(*in)
 	if err != nil {
 		return err
 	}
-	apex := ""
-	for _, rr := range rrs {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			apex = rr.Header().Name
-			break
-		}
+	unsigned, err := zone.Load(f, *in, *origin)
+	f.Close()
+	if err != nil {
+		return err
 	}
-	if apex == "" {
-		return fmt.Errorf("%s: no SOA record", *in)
-	}
+	apex := unsigned.Origin
 	ksk, err := dnssec.GenerateKey(apex, uint8(*alg), true)
 	if err != nil {
 		return usagef("zone sign: %v", err)
@@ -65,11 +61,11 @@ func (m *Main) zoneSign(args []string) error {
 	if err != nil {
 		return err
 	}
-	z, st, err := dnssec.NewSigner(apex, dnssec.DefaultPolicy).Update(rrs, dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}, now)
+	z, st, err := dnssec.NewSigner(apex, dnssec.DefaultPolicy).UpdateZone(unsigned, dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}, now)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	rrs = nil
+	unsigned = nil
 	if *verify {
 		if err := dnssec.Verify(z, now); err != nil {
 			return err
@@ -93,17 +89,6 @@ func (m *Main) zoneSign(args []string) error {
 	fmt.Fprintf(report, "signed %s: %d names, %d signatures; KSK %d, ZSK %d (algorithm %d)\n%s\n",
 		apex, len(z.Names()), st.Signed, ksk.Tag(), zsk.Tag(), *alg, ds)
 	return nil
-}
-
-// readZoneFile reads every record of a zone file. An error names the file
-// and the line.
-func readZoneFile(file, origin string) ([]dns.RR, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return zone.ReadFile(bufio.NewReaderSize(f, 1<<20), file, origin)
 }
 
 // writeZoneFile writes z, one record per line in canonical order, to file

@@ -1,0 +1,234 @@
+package dnssec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"steward/zone"
+)
+
+// collectZone is collect for records held by a zone version: it builds
+// each record's canonical wire form from the zone's wire data, with no
+// dns.RR in between but for the rare types whose RDATA names it cannot
+// find in wire form.
+func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
+	originKey, err := sortKey(origin)
+	if err != nil {
+		return nil, nil, err
+	}
+	var owners []*owner
+	var o *owner
+	var ownerWire []byte
+	var class uint16
+	var buf [256]byte
+	last := ""
+	var set *rrset
+	var pending [][]byte
+	flush := func() {
+		if set != nil {
+			set.wires = pending
+			pending = nil
+			set = nil
+		}
+	}
+	err = z.EachRdata(func(name string, typ, cl uint16, ttl uint32, rdata []byte) error {
+		if isDNSSECType(typ) {
+			return nil
+		}
+		if isMetaType(typ) {
+			return fmt.Errorf("%s: type %s cannot appear in a zone", name, dns.Type(typ))
+		}
+		if class == 0 {
+			class = cl
+		} else if cl != class {
+			return fmt.Errorf("%s %s: class %s, but the zone's is %s", name, dns.Type(typ), dns.Class(cl), dns.Class(class))
+		}
+		if o == nil || name != last {
+			flush()
+			last = name
+			cname, err := canonicalName(name)
+			if err != nil {
+				return err
+			}
+			key, err := sortKey(cname)
+			if err != nil {
+				return err
+			}
+			if key != originKey && !isBelow(key, originKey) {
+				return fmt.Errorf("%s is outside the zone %s", cname, origin)
+			}
+			if strings.HasPrefix(cname, "*") && !strings.HasPrefix(cname, "*.") {
+				return fmt.Errorf("%s: a label starting with '*' is only supported as the wildcard label", cname)
+			}
+			if len(owners) > 0 && owners[len(owners)-1].name == cname {
+				o = owners[len(owners)-1] // two spellings of one name
+			} else {
+				o = &owner{name: cname, key: key}
+				owners = append(owners, o)
+			}
+			set = nil
+			n, err := dns.PackDomainName(cname, buf[:], 0, nil, false)
+			if err != nil {
+				return fmt.Errorf("bad domain name %q: %w", cname, err)
+			}
+			ownerWire = slices.Clone(buf[:n])
+			lowerWireName(ownerWire)
+		}
+		if set == nil || set.typ != typ {
+			flush()
+			if set = o.set(typ); set == nil {
+				set = &rrset{name: o.name, typ: typ}
+				o.add(set)
+			} else {
+				pending = set.wires
+			}
+		}
+		w := make([]byte, 0, len(ownerWire)+10+len(rdata))
+		w = append(w, ownerWire...)
+		w = binary.BigEndian.AppendUint16(w, typ)
+		w = binary.BigEndian.AppendUint16(w, cl)
+		w = binary.BigEndian.AppendUint32(w, ttl)
+		w = binary.BigEndian.AppendUint16(w, uint16(len(rdata)))
+		start := len(w)
+		w = append(w, rdata...)
+		if !lowerRdataNames(typ, w[start:]) {
+			c, err := canonicalFromWire(o.name, typ, cl, ttl, rdata)
+			if err != nil {
+				return err
+			}
+			w = c
+		}
+		pending = append(pending, w)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	flush()
+	if !slices.IsSortedFunc(owners, func(a, b *owner) int { return strings.Compare(a.key, b.key) }) {
+		slices.SortStableFunc(owners, func(a, b *owner) int { return strings.Compare(a.key, b.key) })
+		owners = mergeOwners(owners)
+	}
+	if len(owners) == 0 || owners[0].key != originKey || owners[0].set(dns.TypeSOA) == nil {
+		return nil, nil, errors.New("no SOA record at the apex")
+	}
+	parallel(len(owners), func(i int) {
+		for _, s := range owners[i].sets {
+			s.finishWires(sortedWires(s.wires))
+		}
+	})
+	for _, o := range owners {
+		for _, set := range o.sets {
+			if set.ttlMismatch {
+				return nil, nil, fmt.Errorf("%s %s: the records' TTLs differ (RFC 2181 §5.2)", o.name, dns.Type(set.typ))
+			}
+			if set.typ == dns.TypeSOA && o != owners[0] {
+				return nil, nil, fmt.Errorf("SOA at %s, not at the apex", o.name)
+			}
+		}
+	}
+	soas := owners[0].set(dns.TypeSOA).wires
+	if len(soas) != 1 {
+		return nil, nil, fmt.Errorf("%d SOA records, want 1", len(soas))
+	}
+	soa := z.SOA()
+	return owners, soa, nil
+}
+
+// mergeOwners merges adjacent owners of the same name (names the zone
+// spelled differently, such as \065 and A), keeping the first.
+func mergeOwners(owners []*owner) []*owner {
+	out := owners[:0]
+	for _, o := range owners {
+		if len(out) == 0 || out[len(out)-1].key != o.key {
+			out = append(out, o)
+			continue
+		}
+		into := out[len(out)-1]
+		for _, s := range o.sets {
+			if t := into.set(s.typ); t != nil {
+				t.wires = append(t.wires, s.wires...)
+			} else {
+				s.name = into.name
+				into.add(s)
+			}
+		}
+	}
+	return out
+}
+
+// sortedWires sorts the canonical wire forms of one RRset in canonical
+// order and drops duplicates, as finish does.
+func sortedWires(wires [][]byte) [][]byte {
+	if len(wires) > 1 {
+		sortWires(wires)
+		wires = slices.CompactFunc(wires, func(a, b []byte) bool { return string(a) == string(b) })
+	}
+	return wires
+}
+
+// lowerRdataNames lowers, in place, the domain names in the RDATA of the
+// types RFC 4034 §6.2 lists (as RFC 6840 §5.1 corrects it), for the types
+// whose names it can find in wire form; it reports false for the others of
+// the list, whose records the caller canonicalizes by way of dns.RR.
+func lowerRdataNames(typ uint16, rd []byte) bool {
+	switch typ {
+	case dns.TypeNS, dns.TypeMD, dns.TypeMF, dns.TypeCNAME, dns.TypeMB, dns.TypeMG, dns.TypeMR, dns.TypePTR, dns.TypeDNAME:
+		return lowerNames(rd, 1)
+	case dns.TypeSOA, dns.TypeMINFO, dns.TypeRP:
+		return lowerNames(rd, 2)
+	case dns.TypeMX, dns.TypeAFSDB, dns.TypeRT, dns.TypeKX:
+		return len(rd) >= 2 && lowerNames(rd[2:], 1)
+	case dns.TypePX:
+		return len(rd) >= 2 && lowerNames(rd[2:], 2)
+	case dns.TypeSRV:
+		return len(rd) >= 6 && lowerNames(rd[6:], 1)
+	case dns.TypeNAPTR, dns.TypeSIG, dns.TypeNXT:
+		return false
+	}
+	return true
+}
+
+// lowerNames lowers the first n uncompressed names in w. Length octets
+// are at most 63, below 'A', so lowering every octet of a name is safe.
+func lowerNames(w []byte, n int) bool {
+	i := 0
+	for ; n > 0; n-- {
+		for {
+			if i >= len(w) {
+				return false
+			}
+			l := int(w[i])
+			if l == 0 {
+				i++
+				break
+			}
+			if l > 63 || i+1+l > len(w) {
+				return false
+			}
+			lowerWireName(w[i+1 : i+1+l])
+			i += 1 + l
+		}
+	}
+	return true
+}
+
+// canonicalFromWire returns the canonical wire form of a record by way of
+// dns.RR, for the types lowerRdataNames leaves.
+func canonicalFromWire(name string, typ, class uint16, ttl uint32, rdata []byte) ([]byte, error) {
+	h := dns.RR_Header{Name: name, Rrtype: typ, Class: class, Ttl: ttl, Rdlength: uint16(len(rdata))}
+	rr, _, err := dns.UnpackRRWithHeader(h, rdata, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, dns.Type(typ), err)
+	}
+	c, err := canonicalCopy(rr, name)
+	if err != nil {
+		return nil, err
+	}
+	return packCanonical(c)
+}
