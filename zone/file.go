@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 
 	"github.com/miekg/dns"
 )
@@ -62,21 +63,62 @@ func empty(rr dns.RR) bool {
 }
 
 // Write writes every record of the zone to w in presentation format, one
-// per line, in the order of Records.
+// per line, in the order of Records. The text is made by up to GOMAXPROCS
+// goroutines, a run of names each, and written in order.
 func (z *Zone) Write(w io.Writer) error {
-	bw, ok := w.(*bufio.Writer)
-	if !ok {
-		bw = bufio.NewWriter(w)
+	const chunk = 4096 // names per piece
+	workers := runtime.GOMAXPROCS(0)
+	type piece struct {
+		buf  []byte
+		done chan struct{}
 	}
-	for _, rr := range z.Records() {
-		if _, err := bw.WriteString(rr.String()); err != nil {
-			return err
+	format := func(p *piece, lo, hi int) {
+		defer close(p.done)
+		var b []byte
+		if lo == 0 {
+			b = append(b, z.soa.String()...)
+			b = append(b, '\n')
 		}
-		if err := bw.WriteByte('\n'); err != nil {
-			return err
+		for i := lo; i < hi; i++ {
+			for k := z.first[i]; k < z.first[i+1]; k++ {
+				s := &z.sets[k]
+				if s.typ == dns.TypeSOA && i == 0 && z.names[i] == z.Origin {
+					continue
+				}
+				for r := s.first; r < s.first+s.n; r++ {
+					b = append(b, z.decode(i, s.typ, r).String()...)
+					b = append(b, '\n')
+				}
+			}
+		}
+		p.buf = b
+	}
+	n := len(z.names)
+	queue := make(chan *piece, 2*workers)
+	go func() {
+		defer close(queue)
+		sem := make(chan struct{}, workers)
+		for lo := 0; lo < max(n, 1); lo += chunk {
+			p := &piece{done: make(chan struct{})}
+			sem <- struct{}{}
+			go func(lo int) {
+				defer func() { <-sem }()
+				format(p, lo, min(lo+chunk, n))
+			}(lo)
+			queue <- p
+		}
+	}()
+	var err error
+	for p := range queue {
+		<-p.done
+		if err == nil {
+			_, err = w.Write(p.buf)
 		}
 	}
-	return bw.Flush()
+	if bw, ok := w.(*bufio.Writer); ok && err == nil {
+		err = bw.Flush()
+	}
+	return err
 }
 
 // Load reads a zone file (as ReadFile does) into a zone version whose
@@ -84,6 +126,23 @@ func (z *Zone) Write(w io.Writer) error {
 // compact form as they are read, so that a large zone never exists as
 // dns.RR values all at once.
 func Load(r io.Reader, file, origin string) (*Zone, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err == nil {
+			z, err := loadSimple(rs, file)
+			if err != errNotSimple {
+				return z, err
+			}
+			if _, err := rs.Seek(start, io.SeekStart); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return loadParsed(r, file, origin)
+}
+
+// loadParsed is Load by way of miekg/dns's zone parser, for any file.
+func loadParsed(r io.Reader, file, origin string) (*Zone, error) {
 	zp := dns.NewZoneParser(bufio.NewReaderSize(r, 1<<20), dns.Fqdn(origin), file)
 	var b *Builder
 	var before []dns.RR // records before the SOA, which names the zone

@@ -125,6 +125,15 @@ func (b *Builder) Add(rr dns.RR) error {
 	return b.AddRdata(h.Name, h.Rrtype, h.Class, h.Ttl, buf[start:end])
 }
 
+// addRdataBytes is AddRdata with the owner name as bytes, which are
+// copied only for a name not seen before.
+func (b *Builder) addRdataBytes(name []byte, typ, class uint16, ttl uint32, rdata []byte) error {
+	if _, ok := b.index[string(name)]; ok {
+		return b.AddRdata(unsafeString(name), typ, class, ttl, rdata)
+	}
+	return b.AddRdata(string(name), typ, class, ttl, rdata)
+}
+
 // AddRdata adds a record given its RDATA in uncompressed wire format, as a
 // caller holding records in wire form has it. The RDATA is copied.
 func (b *Builder) AddRdata(name string, typ, class uint16, ttl uint32, rdata []byte) error {
