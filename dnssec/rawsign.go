@@ -87,4 +87,3 @@ func fill(dst, v []byte) bool {
 	copy(dst[len(dst)-len(v):], v)
 	return true
 }
-

@@ -51,10 +51,10 @@ package dnssec
 
 import (
 	"bytes"
-	"encoding/binary"
 	"crypto"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
