@@ -167,8 +167,18 @@ type Stats struct {
 // Signing is spread over GOMAXPROCS goroutines, so every Key's Signer
 // must be safe for concurrent use, as the standard library's keys are.
 func Sign(origin string, unsigned []dns.RR, keys SigningKeys, p Policy, now time.Time) (*zone.Zone, error) {
-	z, _, err := NewSigner(origin, p).Update(unsigned, keys, now)
+	s := NewSigner(origin, p)
+	s.once = true
+	z, _, err := s.Update(unsigned, keys, now)
 	return z, err
+}
+
+// SignZone is Sign for the unsigned records of a zone version (see
+// Signer.UpdateZone). It returns the signed zone and the signing counts.
+func SignZone(unsigned *zone.Zone, keys SigningKeys, p Policy, now time.Time) (*zone.Zone, Stats, error) {
+	s := NewSigner(unsigned.Origin, p)
+	s.once = true
+	return s.UpdateZone(unsigned, keys, now)
 }
 
 // Signer signs successive versions of one zone, re-signing only what
@@ -179,6 +189,7 @@ type Signer struct {
 	origin string
 	policy Policy
 	prev   map[setKey]*signedSet // the previous version's signatures, nil before the first
+	once   bool                  // sign one version: keep nothing for the next
 }
 
 // setKey names an RRset: canonical owner name and type.
@@ -339,10 +350,10 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 			}
 			nrec += len(set.wires) + len(set.sigs)
 			for _, w := range set.wires {
-				size += len(w)
+				size += len(w) - rdataOffset(w)
 			}
 			for _, k := range set.sigs {
-				size += len(k.wire)
+				size += len(k.wire) - rdataOffset(k.wire)
 			}
 		}
 	}
@@ -350,7 +361,10 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 	// values: it keeps records in wire format.
 	b := zone.NewBuilder(origin)
 	b.Grow(nrec, size)
-	next := make(map[setKey]*signedSet, nsets)
+	var next map[setKey]*signedSet
+	if !s.once {
+		next = make(map[setKey]*signedSet, nsets)
+	}
 	for _, o := range owners {
 		var sigs []keyedSig
 		for _, set := range o.sets {
@@ -363,7 +377,9 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 				continue
 			}
 			sigs = append(sigs, set.sigs...)
-			next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
+			if next != nil {
+				next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
+			}
 		}
 		for _, k := range sigs {
 			if err := addWire(b, o.name, k.wire); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,7 +49,8 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 	if err := srv.Open(*addr, *addr); err != nil {
 		return fmt.Errorf("DNS server: %w", err)
 	}
-	runtime.GC()
+	// Give back what loading needed and serving does not.
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	log.Info("serving", "zone", z.Origin, "serial", z.Serial, "names", len(z.Names()), "dns", *addr,

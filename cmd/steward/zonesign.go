@@ -61,7 +61,7 @@ func (m *Main) zoneSign(args []string) error {
 	if err != nil {
 		return err
 	}
-	z, st, err := dnssec.NewSigner(apex, dnssec.DefaultPolicy).UpdateZone(unsigned, dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}, now)
+	z, st, err := dnssec.SignZone(unsigned, dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}, dnssec.DefaultPolicy, now)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
