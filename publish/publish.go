@@ -229,7 +229,7 @@ func (p *Publisher) sign(zc *steward.ZoneContent, now time.Time) (*zone.Zone, dn
 	if err != nil {
 		return nil, dnssec.Stats{}, err
 	}
-	z, st, err := p.signer.Update(unsigned.Records(), p.sched.ZoneKeys(now), now)
+	z, st, err := p.signer.UpdateZone(unsigned, p.sched.ZoneKeys(now), now)
 	if err != nil {
 		return nil, st, fmt.Errorf("sign: %w", err)
 	}
@@ -241,9 +241,8 @@ func (p *Publisher) artifacts(zc *steward.ZoneContent, z *zone.Zone, st dnssec.S
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "; The root zone, serial %d, built from ledger entry %d (zone.published) at %s.\n", z.Serial, zc.Publication.Entry, now.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "; Rebuild it from the log: steward audit replays the ledger to that entry.\n")
-	for _, rr := range z.Records() {
-		b.WriteString(rr.String())
-		b.WriteByte('\n')
+	if err := z.Write(&b); err != nil {
+		return nil, err
 	}
 	a.ZoneFile = b.Bytes()
 	ta, err := p.sched.TrustAnchor()
