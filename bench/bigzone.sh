@@ -30,7 +30,7 @@
 # /work/coord/bench.lock (one benchmark on the machine at a time) and prints
 # `uptime` before and after.
 #
-# Environment (all optional): N (1000000), VERIFY_N (20000), SIGNERS
+# Environment (all optional; SIGNERS="" or LOADERS="" skips that part): N (1000000), VERIFY_N (20000), SIGNERS
 # (steward knot bind ldns), LOADERS (steward nsd knot), THREADS (2), OUT (a
 # directory to keep inputs, outputs and logs; default a temporary one,
 # removed on exit), LOCK (/work/coord/bench.lock; empty for none).
@@ -49,8 +49,8 @@ fi
 
 N=${N:-1000000}
 VERIFY_N=${VERIFY_N:-20000}
-SIGNERS=${SIGNERS:-steward knot bind ldns}
-LOADERS=${LOADERS:-steward nsd knot}
+SIGNERS=${SIGNERS-steward knot bind ldns}
+LOADERS=${LOADERS-steward nsd knot}
 THREADS=${THREADS:-2}
 TMP=${TMPDIR:-/tmp}
 KEEP_OUT=${OUT:+1}

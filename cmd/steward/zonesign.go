@@ -118,6 +118,9 @@ func writeZoneFile(file string, w io.Writer, z *zone.Zone) (err error) {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
