@@ -500,16 +500,30 @@ func syncBlocks(actor, source string, scope func(*Block) bool, families []string
 			if err != nil {
 				return nil, err
 			}
-			have := make(map[string]*Block, len(existing))
+			// Blocks by family, range and registry: keys that cost no
+			// allocation, for hundreds of thousands of blocks.
+			type id struct {
+				s   Span
+				reg string
+			}
+			have := make(map[id]*Block, len(existing))
 			final := make([]*Block, 0, len(existing)+n)
 			for _, b := range existing {
 				if scope(b) {
-					have[b.Key()] = b
+					have[id{b.Span(), b.Registry}] = b
 				} else {
 					final = append(final, b)
 				}
 			}
-			seen := make(map[string]bool)
+			nfam := 0
+			for _, l := range lists {
+				for i := range l {
+					if l[i].Family == fam {
+						nfam++
+					}
+				}
+			}
+			seen := make(map[id]bool, nfam)
 			for _, l := range lists {
 				for i := range l {
 					if l[i].Family != fam {
@@ -525,7 +539,7 @@ func syncBlocks(actor, source string, scope func(*Block) bool, families []string
 					if !scope(b) {
 						return nil, Errorf(EINVALID, "block %s (%s) is outside what this import may change", b.Label(), b.Registry)
 					}
-					key := b.Key()
+					key := id{b.Span(), b.Registry}
 					if seen[key] {
 						return nil, Errorf(EINVALID, "%s block %s is given twice for %s", fam, b.Label(), b.Registry)
 					}
