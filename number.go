@@ -25,9 +25,10 @@ import (
 //     own reserved block); two blocks may cover the same range
 //     only if recorded by different registries (IANA's /8 and the RIR's
 //     record of the same /8), and then the higher registry's is the outer.
-//   - State keys are num/FAMILY/FIRST-LAST/REGISTRY, FIRST and LAST in
+//   - Block keys are num/FAMILY/FIRST-LAST/REGISTRY, FIRST and LAST in
 //     fixed-width hex (8 digits for ipv4 and asn, 32 for ipv6), so keys sort
-//     by first value and then by size, smallest first.
+//     by first value and then by size, smallest first. Blocks are stored in
+//     chunk records of many blocks each (see numchunk.go).
 
 // Number families, named as in the RIR statistics files.
 const (
@@ -376,10 +377,10 @@ func (b *Block) Label() string {
 	return b.First + "-" + b.Last
 }
 
-// Key returns the block's state key.
+// Key returns the block's key (see BlockKey).
 func (b *Block) Key() string { return BlockKey(b.Family, b.Span(), b.Registry) }
 
-// Key returns the referenced block's state key, or "" if the reference is
+// Key returns the referenced block's key, or "" if the reference is
 // malformed.
 func (r BlockRef) Key() string {
 	lo, err1 := ParseNumber(r.Family, r.First)
@@ -390,13 +391,13 @@ func (r BlockRef) Key() string {
 	return BlockKey(r.Family, Span{lo, hi}, r.Registry)
 }
 
-// BlockKey returns the state key of the block of family with range s
+// BlockKey returns the key that names the block of family with range s
 // recorded by registry: num/FAMILY/FIRST-LAST/REGISTRY.
 func BlockKey(family string, s Span, registry string) string {
 	return BlockKeyPrefix(family) + hexNum(family, s.First) + "-" + hexNum(family, s.Last) + "/" + registry
 }
 
-// BlockKeyPrefix returns the prefix of the state keys of a family's blocks.
+// BlockKeyPrefix returns the prefix of the keys of a family's blocks.
 func BlockKeyPrefix(family string) string { return "num/" + family + "/" }
 
 func hexNum(family string, u Uint128) string {
@@ -411,7 +412,7 @@ func hexNum(family string, u Uint128) string {
 	return hex.EncodeToString(b[:])
 }
 
-// ParseBlockKey returns the family, range and registry a state key names.
+// ParseBlockKey returns the family, range and registry a block key names.
 func ParseBlockKey(key string) (family string, s Span, registry string, err error) {
 	rest, ok := strings.CutPrefix(key, "num/")
 	if !ok {
