@@ -61,7 +61,8 @@
 // same suffix of the query name, so names compressed against the question
 // take the client's case, as NSD and Knot answer; the handler chain
 // compresses only against the same case. Everything else goes on to the
-// chain: TCP, other classes and opcodes, EDNS options or versions, TSIG,
+// chain: TCP, other classes and opcodes, EDNS versions and options other
+// than cookies, NSID and padding, TSIG,
 // ANY, transfers, wildcards, CNAMEs and other names below the apex that
 // own data, several zones served, an answer larger than the client takes
 // (the chain then drops optional glue or sets TC), malformed packets.
