@@ -151,3 +151,26 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestBuilderBadRdata: RDATA given to AddRdata that does not unpack as its
+// type's comes back in RFC 3597's generic form, not as a panic.
+func TestBuilderBadRdata(t *testing.T) {
+	b := NewBuilder("example.")
+	if err := b.Add(&dns.SOA{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60}, Ns: "a.example.", Mbox: "b.example."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddRdata("x.example.", dns.TypeA, dns.ClassINET, 60, []byte{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	z, err := b.Zone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rrs := z.RRset("X.example.", dns.TypeA)
+	if len(rrs) != 1 {
+		t.Fatalf("%v", rrs)
+	}
+	if u, ok := rrs[0].(*dns.RFC3597); !ok || u.Rdata != "0102" {
+		t.Errorf("%#v, want RFC 3597 with 0102", rrs[0])
+	}
+}

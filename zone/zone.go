@@ -18,6 +18,7 @@ package zone
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -135,7 +136,9 @@ func (b *Builder) addRdataBytes(name []byte, typ, class uint16, ttl uint32, rdat
 }
 
 // AddRdata adds a record given its RDATA in uncompressed wire format, as a
-// caller holding records in wire form has it. The RDATA is copied.
+// caller holding records in wire form has it. The RDATA is copied. RDATA
+// that does not unpack as its type's is returned by the accessors in the
+// generic form of RFC 3597.
 func (b *Builder) AddRdata(name string, typ, class uint16, ttl uint32, rdata []byte) error {
 	if len(rdata) > 0xffff {
 		return fmt.Errorf("%s %s: RDATA of %d octets", name, dns.Type(typ), len(rdata))
@@ -315,9 +318,10 @@ func (z *Zone) decode(i int, typ uint16, k uint32) dns.RR {
 	}
 	start := off + recHeader
 	rr, _, err := dns.UnpackRRWithHeader(h, d[:start+int(h.Rdlength)], start)
-	if err != nil {
-		// The RDATA was packed by miekg/dns when the zone was built.
-		panic(fmt.Sprintf("zone: record %s %s does not unpack: %v", h.Name, dns.Type(typ), err))
+	if err != nil || rr == nil {
+		// Only RDATA given to AddRdata can be malformed: keep its bytes
+		// in the generic form (RFC 3597) rather than fail.
+		return &dns.RFC3597{Hdr: h, Rdata: hex.EncodeToString(d[start : start+int(h.Rdlength)])}
 	}
 	return rr
 }
