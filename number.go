@@ -27,8 +27,8 @@ import (
 //     record of the same /8), and then the higher registry's is the outer.
 //   - Block keys are num/FAMILY/FIRST-LAST/REGISTRY, FIRST and LAST in
 //     fixed-width hex (8 digits for ipv4 and asn, 32 for ipv6), so keys sort
-//     by first value and then by size, smallest first. Blocks are stored in
-//     chunk records of many blocks each (see numchunk.go).
+//     by first value and then by size, smallest first. A block is kept in a
+//     record of its own at its key, or in a chunk record (see numchunk.go).
 
 // Number families, named as in the RIR statistics files.
 const (
@@ -595,6 +595,11 @@ func LoadBlocks(ctx context.Context, r StateReader, family string) ([]*Block, er
 	if err != nil {
 		return nil, err
 	}
+	rows, err := loadRows(ctx, r, family, "", "")
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, rows...)
 	slices.SortFunc(all, func(a, b chunkEntry) int {
 		if c := cmpEntry(a, b.s.First, b.s.Last); c != 0 {
 			return c
@@ -608,6 +613,33 @@ func LoadBlocks(ctx context.Context, r StateReader, family string) ([]*Block, er
 	return out, nil
 }
 
+// loadRows reads the blocks of a family kept in records of their own, with
+// keys after after and up to end ("" for no bound).
+func loadRows(ctx context.Context, r StateReader, family, after, end string) ([]chunkEntry, error) {
+	prefix := BlockKeyPrefix(family)
+	var out []chunkEntry
+	for {
+		kvs, err := r.Scan(ctx, prefix, after, 5000)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range kvs {
+			if end != "" && kv.Key > end {
+				return out, nil
+			}
+			b := new(Block)
+			if err := unmarshalStrict(kv.Value, b); err != nil {
+				return nil, fmt.Errorf("state %s: %w", kv.Key, err)
+			}
+			out = append(out, chunkEntry{b, b.Span()})
+		}
+		if len(kvs) < 5000 {
+			return out, nil
+		}
+		after = kvs[len(kvs)-1].Key
+	}
+}
+
 // LoadRegistryBlocksIn reads the blocks of a family recorded by registry
 // whose first value lies in s, in key order.
 func LoadRegistryBlocksIn(ctx context.Context, r StateReader, family, registry string, s Span) ([]*Block, error) {
@@ -616,17 +648,38 @@ func LoadRegistryBlocksIn(ctx context.Context, r StateReader, family, registry s
 	if !s.First.IsZero() {
 		after = prefix + hexNum(family, s.First.Dec())
 	}
-	var out []*Block
+	var all []chunkEntry
 	err := scanChunks(ctx, r, prefix, after, func(_ string, es []chunkEntry) bool {
 		for _, e := range es {
 			if s.Last.Less(e.s.First) {
 				return false
 			}
 			if !e.s.First.Less(s.First) {
-				out = append(out, e.b)
+				all = append(all, e)
 			}
 		}
 		return true
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	rowsAfter := ""
+	if !s.First.IsZero() {
+		rowsAfter = BlockKeyPrefix(family) + hexNum(family, s.First.Dec()) + "-~"
+	}
+	rows, err := loadRows(ctx, r, family, rowsAfter, BlockKeyPrefix(family)+hexNum(family, s.Last)+"-~")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range rows {
+		if e.b.Registry == registry {
+			all = append(all, e)
+		}
+	}
+	slices.SortFunc(all, func(a, b chunkEntry) int { return cmpEntry(a, b.s.First, b.s.Last) })
+	out := make([]*Block, len(all))
+	for i, e := range all {
+		out[i] = e.b
+	}
+	return out, nil
 }

@@ -9,23 +9,23 @@ import (
 	"strings"
 )
 
-// Number blocks are stored in chunks: one state record holds up to
+// Number blocks recorded by lines-recorded events (the imports' plain
+// statistics records) are stored in chunks: one state record holds up to
 // maxChunkBlocks blocks of one family recorded by one registry, so that
 // importing several hundred thousand records writes a few thousand state
 // records rather than one each (every state record costs a row and an
-// update of the state digest).
+// update of the state digest). Other blocks (recorded, allocated) are kept
+// in a record of their own at their block key, as ledgers written before
+// chunks have them; a block is changed where it is kept.
 //
 // A chunk's key is num/blocks/FAMILY/REGISTRY/END, END the fixed-width hex
 // of the greatest first value the chunk may hold (as in block keys). The
 // chunks of a registry partition its number line: a block belongs to the
 // chunk with the smallest END not below the block's first value. Its value
-// is {"blocks":[...]}, the blocks' canonical JSON in key order (by first
-// value, then by last value). A chunk that grows past maxChunkBlocks is
-// split into chunks of about splitChunkBlocks; an emptied chunk is deleted
-// (the next chunk then covers its part of the line).
-//
-// A block is still named by its block key (BlockKey), which is no longer a
-// state key: LoadBlock finds its chunk.
+// is {"blocks":[...],"lines":"..."} (see putChunk), blocks in key order (by
+// first value, then by last value). A chunk that grows past maxChunkBlocks
+// is split into chunks of about splitChunkBlocks; an emptied chunk is
+// deleted (the next chunk then covers its part of the line).
 
 const (
 	maxChunkBlocks   = 512
@@ -153,16 +153,89 @@ func BlockText(b *Block) string {
 	return string(data)
 }
 
-// blockSet reads and changes number blocks through their chunks, for one
-// applier or one command. Changes are kept until flush writes them.
+// blockSet reads and changes number blocks, in their chunks or in
+// records of their own, for one applier or one command. Changes are kept
+// until flush writes them.
 type blockSet struct {
 	r      StateReader
 	chunks map[string]*chunk
 	last   map[string]*chunk // family/registry -> the chunk found last
+
+	// Blocks in records of their own, by block key: read (nil if absent)
+	// or changed (nil if deleted); which existed; which changed; and the
+	// ranges of first values whose records were all read (scanned).
+	rows    map[string]*Block
+	existed map[string]bool
+	changed map[string]bool
+	scanned map[string][]Span
 }
 
 func newBlockSet(r StateReader) *blockSet {
-	return &blockSet{r: r, chunks: map[string]*chunk{}, last: map[string]*chunk{}}
+	return &blockSet{r: r, chunks: map[string]*chunk{}, last: map[string]*chunk{},
+		rows: map[string]*Block{}, existed: map[string]bool{}, changed: map[string]bool{}, scanned: map[string][]Span{}}
+}
+
+// row returns the block in the record of its own at key, or nil.
+func (s *blockSet) row(ctx context.Context, key string, fam string, sp Span) (*Block, error) {
+	if b, ok := s.rows[key]; ok {
+		return b, nil
+	}
+	for _, r := range s.scanned[fam] {
+		if r.Contains(Span{sp.First, sp.First}) {
+			return nil, nil
+		}
+	}
+	v, err := s.r.Get(ctx, key)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		s.rows[key] = nil
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	b := new(Block)
+	if err := unmarshalStrict(v, b); err != nil {
+		return nil, fmt.Errorf("state %s: %w", key, err)
+	}
+	s.rows[key], s.existed[key] = b, true
+	return b, nil
+}
+
+// scanRows reads every block in a record of its own of family whose
+// first value lies in sp, so that row needs no query for them: one query
+// where checking each of a batch of new blocks would take one each.
+func (s *blockSet) scanRows(ctx context.Context, fam string, sp Span) error {
+	prefix := BlockKeyPrefix(fam)
+	after := ""
+	if !sp.First.IsZero() {
+		after = prefix + hexNum(fam, sp.First.Dec()) + "-~"
+	}
+	end := prefix + hexNum(fam, sp.Last) + "-~"
+	for {
+		kvs, err := s.r.Scan(ctx, prefix, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if kv.Key > end {
+				s.scanned[fam] = append(s.scanned[fam], sp)
+				return nil
+			}
+			if _, ok := s.rows[kv.Key]; ok {
+				continue
+			}
+			b := new(Block)
+			if err := unmarshalStrict(kv.Value, b); err != nil {
+				return fmt.Errorf("state %s: %w", kv.Key, err)
+			}
+			s.rows[kv.Key], s.existed[kv.Key] = b, true
+		}
+		if len(kvs) < 1000 {
+			s.scanned[fam] = append(s.scanned[fam], sp)
+			return nil
+		}
+		after = kvs[len(kvs)-1].Key
+	}
 }
 
 // find returns the chunk of registry's family blocks that holds first value
@@ -224,6 +297,9 @@ func (s *blockSet) get(ctx context.Context, key string) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b, err := s.row(ctx, key, fam, sp); b != nil || err != nil {
+		return b, err
+	}
 	c, i, ok, err := s.locate(ctx, fam, sp, reg)
 	if err != nil || !ok {
 		return nil, err
@@ -243,19 +319,36 @@ func (s *blockSet) load(ctx context.Context, key string) (*Block, error) {
 	return b, nil
 }
 
-// put writes a normalized block, replacing the one at its key if any; with
-// mustBeNew, a block at its key is an error.
-func (s *blockSet) put(ctx context.Context, b *Block, mustBeNew bool) error {
+// put writes a normalized block where it is (a record of its own or a
+// chunk), replacing it, or, if there is none at its key, in a chunk
+// (inChunk) or a record of its own. With mustBeNew, a block at its key is
+// an error.
+func (s *blockSet) put(ctx context.Context, b *Block, mustBeNew, inChunk bool) error {
+	key := b.Key()
 	sp := b.Span()
+	old, err := s.row(ctx, key, b.Family, sp)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if mustBeNew {
+			return fmt.Errorf("%s exists already", key)
+		}
+		s.rows[key], s.changed[key] = b, true
+		return nil
+	}
 	c, i, ok, err := s.locate(ctx, b.Family, sp, b.Registry)
 	if err != nil {
 		return err
 	}
 	switch {
 	case ok && mustBeNew:
-		return fmt.Errorf("%s exists already", b.Key())
+		return fmt.Errorf("%s exists already", key)
 	case ok:
 		c.blocks[i] = chunkEntry{b, sp}
+	case !inChunk:
+		s.rows[key], s.changed[key] = b, true
+		return nil
 	default:
 		c.blocks = slices.Insert(c.blocks, i, chunkEntry{b, sp})
 	}
@@ -268,6 +361,14 @@ func (s *blockSet) del(ctx context.Context, key string) error {
 	fam, sp, reg, err := ParseBlockKey(key)
 	if err != nil {
 		return err
+	}
+	old, err := s.row(ctx, key, fam, sp)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		s.rows[key], s.changed[key] = nil, true
+		return nil
 	}
 	c, i, ok, err := s.locate(ctx, fam, sp, reg)
 	if err != nil {
@@ -284,6 +385,32 @@ func (s *blockSet) del(ctx context.Context, key string) error {
 // flush writes the changed chunks, in key order: an emptied chunk is
 // deleted, one grown past maxChunkBlocks split.
 func (s *blockSet) flush(ctx context.Context, w StateWriter) error {
+	rows := make([]string, 0, len(s.changed))
+	for k := range s.changed {
+		rows = append(rows, k)
+	}
+	slices.Sort(rows)
+	for _, k := range rows {
+		b := s.rows[k]
+		switch {
+		case b != nil:
+			data, err := canonicalBlock(b)
+			if err != nil {
+				return err
+			}
+			if err := w.Put(ctx, k, data); err != nil {
+				return err
+			}
+		case s.existed[k]:
+			if err := w.Delete(ctx, k); err != nil {
+				return err
+			}
+		}
+	}
+	clear(s.rows)
+	clear(s.existed)
+	clear(s.changed)
+	clear(s.scanned)
 	keys := make([]string, 0, len(s.chunks))
 	for k, c := range s.chunks {
 		if c.dirty {

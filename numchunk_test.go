@@ -2,6 +2,7 @@ package steward_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -140,8 +141,13 @@ func TestChunks(t *testing.T) {
 	if c.Changed != 2 || c.Removed != 2900 || c.Unchanged != 98 {
 		t.Fatalf("second import: %+v", c)
 	}
-	if sizes := chunkSizes(t, m, "ipv4", "ripencc"); len(sizes) != 1 || sizes[0] != 100 {
+	// (10.0.6.0/24, allocated since, is in a record of its own, as
+	// allocations are.)
+	if sizes := chunkSizes(t, m, "ipv4", "ripencc"); len(sizes) != 1 || sizes[0] != 99 {
 		t.Fatalf("after removing all but 100 blocks, chunks %v", sizes)
+	}
+	if _, err := m.st.Get(ctx, blocks[6].Key()); err != nil {
+		t.Fatalf("the allocated block's own record: %v", err)
 	}
 	if x, err := steward.LoadBlock(ctx, m, keep[50].Key()); err != nil || x.Country != "DE" || len(x.Events) != 2 {
 		t.Fatalf("changed block: %+v, %v", x, err)
@@ -284,4 +290,47 @@ func FuzzNormalizeNumbers(f *testing.F) {
 			t.Fatalf("Normalize(%s %q) = %q-%q; want %q", fam, s, b.First, b.Last, want)
 		}
 	})
+}
+
+// TestRecordedKeepsOwnRecords: the recorded, allocated and returned events
+// (the kinds ledgers held before chunk records) still write each block in
+// a record of its own at its block key, as canonical JSON, so that those
+// ledgers replay to the state their checkpoints commit to; lines-recorded
+// blocks go to chunks, and a block recorded both ways is refused.
+func TestRecordedKeepsOwnRecords(t *testing.T) {
+	ctx := context.Background()
+	m := newMemTx()
+	b := prefixBlock(t, "ipv4", "10.0.0.0/16", "ripencc", "", "available", "")
+	if _, err := m.Emit(ctx, steward.ActorImport, "block.recorded", steward.BlocksPayload{Blocks: []steward.Block{b}}); err != nil {
+		t.Fatal(err)
+	}
+	m.must(t, steward.AllocateBlock(steward.ActorImport, prefixBlock(t, "ipv4", "10.0.0.0/24", "ripencc", "ORG-A", "allocated", "")))
+	kvs := m.st.All()
+	var keys []string
+	for _, kv := range kvs {
+		if strings.HasPrefix(kv.Key, "num/") {
+			keys = append(keys, kv.Key)
+			x := new(steward.Block)
+			if err := json.Unmarshal(kv.Value, x); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := steward.CanonicalBlockJSON(x)
+			if kv.Key != x.Key() || string(kv.Value) != string(want) {
+				t.Fatalf("%s = %s; want the block's canonical JSON at its key", kv.Key, kv.Value)
+			}
+		}
+	}
+	if len(keys) < 2 {
+		t.Fatalf("number records %v; want the allocation and the rest of the pool", keys)
+	}
+	// A lines-recorded block at the key of a block in a record of its own
+	// is refused.
+	e, err := steward.NewEvent(99, m.now, steward.ActorImport, "block.lines-recorded", steward.LinesPayload{Family: "ipv4", Registry: "ripencc", Lines: "10.0.0.0|10.0.0.255|assigned|NL|20200101|X\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := steward.Apply(ctx, m.st, e); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("a lines-recorded block over a block of its own: %v", err)
+	}
+	replayed(t, m)
 }

@@ -85,8 +85,9 @@ func checkFamily(kind, family string) error {
 	return nil
 }
 
-// putNewBlock normalizes and writes a block that must not exist yet.
-func putNewBlock(ctx context.Context, set *blockSet, e *Event, b *Block) error {
+// putNewBlock normalizes and writes a block that must not exist yet: in a
+// chunk record (inChunk) or in a record of its own at its key.
+func putNewBlock(ctx context.Context, set *blockSet, e *Event, b *Block, inChunk bool) error {
 	if err := checkFamily(e.Kind, b.Family); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func putNewBlock(ctx context.Context, set *blockSet, e *Event, b *Block) error {
 		return fmt.Errorf("block %s: events are the applier's to set", b.Label())
 	}
 	b.Events = []int64{e.Seq}
-	return set.put(ctx, b, true)
+	return set.put(ctx, b, true, inChunk)
 }
 
 // applyBlocks is the common shape of the block appliers: they change blocks
@@ -116,7 +117,7 @@ func init() {
 	for _, prefix := range []string{"block.", "asn."} {
 		register(prefix+"recorded", applyBlocks(func(ctx context.Context, set *blockSet, e *Event, p *BlocksPayload) error {
 			for i := range p.Blocks {
-				if err := putNewBlock(ctx, set, e, &p.Blocks[i]); err != nil {
+				if err := putNewBlock(ctx, set, e, &p.Blocks[i], false); err != nil {
 					return err
 				}
 			}
@@ -133,8 +134,31 @@ func init() {
 			if err != nil {
 				return err
 			}
+			// The blocks are checked first, then the records of their own
+			// in the range they cover are read at once (none of the new
+			// blocks may be one of them), then the blocks written.
+			var lo, hi Uint128
+			for i, b := range bs {
+				if err := checkFamily(e.Kind, b.Family); err != nil {
+					return err
+				}
+				if err := b.Normalize(); err != nil {
+					return err
+				}
+				sp := b.Span()
+				if i == 0 || sp.First.Less(lo) {
+					lo = sp.First
+				}
+				if i == 0 || hi.Less(sp.First) {
+					hi = sp.First
+				}
+			}
+			if err := set.scanRows(ctx, p.Family, Span{lo, hi}); err != nil {
+				return err
+			}
 			for _, b := range bs {
-				if err := putNewBlock(ctx, set, e, b); err != nil {
+				b.Events = []int64{e.Seq}
+				if err := set.put(ctx, b, true, true); err != nil {
 					return err
 				}
 			}
@@ -154,7 +178,7 @@ func init() {
 					return err
 				}
 				b.Events = append(slices.Clip(old.Events), e.Seq)
-				if err := set.put(ctx, b, false); err != nil {
+				if err := set.put(ctx, b, false, false); err != nil {
 					return err
 				}
 			}
@@ -187,7 +211,7 @@ func init() {
 				if len(p.Remainder) > 0 {
 					return fmt.Errorf("a remainder without the pool it remains of")
 				}
-				return putNewBlock(ctx, set, e, b)
+				return putNewBlock(ctx, set, e, b, false)
 			}
 			fromKey := p.From.Key()
 			if fromKey == "" {
@@ -230,7 +254,7 @@ func init() {
 				return err
 			}
 			for _, x := range parts {
-				if err := putNewBlock(ctx, set, e, x); err != nil {
+				if err := putNewBlock(ctx, set, e, x, false); err != nil {
 					return err
 				}
 			}
@@ -258,7 +282,7 @@ func init() {
 			}
 			returnToPool(&b, e.Time)
 			b.Events = append(slices.Clip(old.Events), e.Seq)
-			return set.put(ctx, &b, false)
+			return set.put(ctx, &b, false, false)
 		}))
 	}
 	register("block.iana-registry", applyJSON(func(ctx context.Context, w StateWriter, e *Event, r *IANARegistry) error {

@@ -1,12 +1,33 @@
 package rdap
 
 import (
+	"context"
+	"encoding/json"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"steward"
 )
+
+func init() {
+	for _, fam := range steward.Families {
+		projections = append(projections, projection{steward.BlockKeyPrefix(fam), projectBlockRecord})
+	}
+}
+
+// projectBlockRecord projects a block kept in a record of its own, at its
+// block key (blocks in chunk records are found by the tracker).
+func projectBlockRecord(_ context.Context, m *model, _ steward.StateReader, key string, value []byte, ev Events, d *dirtySet) error {
+	var b *steward.Block
+	if value != nil {
+		b = new(steward.Block)
+		if err := json.Unmarshal(value, b); err != nil {
+			return err
+		}
+	}
+	return projectBlock(m, key, b, ev, d)
+}
 
 // rirNames are the regional registries' names, for their entities.
 var rirNames = map[string]string{
