@@ -26,14 +26,14 @@
 #       nsd      nsd -d with the zone (no zone database), one server process
 #       knot     knotd with the zone (zonefile-load: whole, no journal)
 #
-# and prints a table with ratios to Knot. The whole run holds
-# /work/coord/bench.lock (one benchmark on the machine at a time) and prints
-# `uptime` before and after.
+# and prints a table with ratios to Knot. With LOCK set, the whole run holds
+# that file with flock (one benchmark on a shared machine at a time). It
+# prints `uptime` before and after.
 #
 # Environment (all optional; SIGNERS="" or LOADERS="" skips that part): N (1000000), VERIFY_N (20000), SIGNERS
 # (steward knot bind ldns), LOADERS (steward nsd knot), THREADS (2), OUT (a
 # directory to keep inputs, outputs and logs; default a temporary one,
-# removed on exit), LOCK (/work/coord/bench.lock; empty for none).
+# removed on exit), LOCK (a lock file to hold with flock; none by default).
 #
 # Requires kzonesign, kzonecheck, knotd, dnssec-signzone, dnssec-keygen,
 # dnssec-verify, ldns-signzone, ldns-keygen, nsd, dig and GNU time (Debian:
@@ -42,7 +42,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-LOCK=${LOCK-/work/coord/bench.lock}
+LOCK=${LOCK:-}
 if [[ -n $LOCK && -z ${BIGZONE_LOCKED:-} ]]; then
 	exec env BIGZONE_LOCKED=1 flock "$LOCK" "$0" "$@"
 fi
