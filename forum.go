@@ -671,17 +671,9 @@ func init() {
 // outputs.
 func PublishOutput(actor, issue, title, text string) Command {
 	return func(ctx context.Context, tx Tx) (any, error) {
-		is, err := LoadIssue(ctx, tx, issue)
+		is, err := groupRunBy(ctx, tx, actor, issue, "publish a group's output")
 		if err != nil {
 			return nil, err
-		}
-		if is.Kind != IssueGroup {
-			return nil, Errorf(EINVALID, "%s is not an intersessional group", issue)
-		}
-		if !is.IsConvener(actor) {
-			if err := forumModerator(ctx, tx, actor, "publish a group's output"); err != nil {
-				return nil, err
-			}
 		}
 		if err := forumText("the title", title, MaxTitleRunes); err != nil {
 			return nil, err

@@ -41,22 +41,32 @@ func (is *Issue) IsConvener(handle string) bool {
 	return is.Kind == IssueGroup && (handle == is.Proposer || slices.Contains(is.Conveners, handle))
 }
 
+// groupRunBy loads the intersessional group issue for something only its
+// conveners and the moderators may do.
+func groupRunBy(ctx context.Context, tx Tx, actor, issue, what string) (*Issue, error) {
+	is, err := LoadIssue(ctx, tx, issue)
+	if err != nil {
+		return nil, err
+	}
+	if is.Kind != IssueGroup {
+		return nil, Errorf(EINVALID, "%s is not an intersessional group", issue)
+	}
+	if !is.IsConvener(actor) {
+		if err := forumModerator(ctx, tx, actor, what); err != nil {
+			return nil, err
+		}
+	}
+	return is, nil
+}
+
 // SetConvener returns the command by which a moderator, or a convener of
 // an intersessional group, names a participant a convener of it (on) or
 // ends their role. The one who formed the group stays a convener.
 func SetConvener(actor, issue, participant string, on bool) Command {
 	return func(ctx context.Context, tx Tx) (any, error) {
-		is, err := LoadIssue(ctx, tx, issue)
+		is, err := groupRunBy(ctx, tx, actor, issue, "name a group's conveners")
 		if err != nil {
 			return nil, err
-		}
-		if is.Kind != IssueGroup {
-			return nil, Errorf(EINVALID, "%s is not an intersessional group", issue)
-		}
-		if !is.IsConvener(actor) {
-			if err := forumModerator(ctx, tx, actor, "name a group's conveners"); err != nil {
-				return nil, err
-			}
 		}
 		if _, err := forumParticipant(ctx, tx, participant, "convene a group"); err != nil {
 			if ErrorCode(err) == EFORBIDDEN {
