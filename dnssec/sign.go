@@ -216,6 +216,12 @@ func NewSigner(origin string, p Policy) *Signer {
 // validity is left. On success the new version becomes the previous one;
 // on error the Signer is unchanged.
 func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
+	return s.updateFrom(keys, now, func(origin string) ([]*owner, *dns.SOA, error) { return collect(origin, unsigned) })
+}
+
+// updateFrom checks the time and the policy, gathers the unsigned
+// records and signs them.
+func (s *Signer) updateFrom(keys SigningKeys, now time.Time, gather func(origin string) ([]*owner, *dns.SOA, error)) (*zone.Zone, Stats, error) {
 	var st Stats
 	if now.IsZero() {
 		return nil, st, errors.New("sign: zero time")
@@ -227,7 +233,7 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 	if err != nil {
 		return nil, st, fmt.Errorf("sign: origin: %w", err)
 	}
-	owners, soa, err := collect(origin, unsigned)
+	owners, soa, err := gather(origin)
 	if err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
@@ -238,22 +244,7 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 // which it reads in wire form: for large zones it is faster and needs far
 // less memory than Update with the version's Records.
 func (s *Signer) UpdateZone(unsigned *zone.Zone, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
-	var st Stats
-	if now.IsZero() {
-		return nil, st, errors.New("sign: zero time")
-	}
-	if err := s.policy.check(); err != nil {
-		return nil, st, err
-	}
-	origin, err := canonicalName(s.origin)
-	if err != nil {
-		return nil, st, fmt.Errorf("sign: origin: %w", err)
-	}
-	owners, soa, err := collectZone(origin, unsigned)
-	if err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
-	}
-	return s.update(origin, owners, soa, keys, now)
+	return s.updateFrom(keys, now, func(origin string) ([]*owner, *dns.SOA, error) { return collectZone(origin, unsigned) })
 }
 
 // update signs the collected owners (see Update).
