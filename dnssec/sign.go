@@ -963,21 +963,30 @@ func collect(origin string, in []dns.RR) ([]*owner, *dns.SOA, error) {
 	if err := finishAll(owners); err != nil {
 		return nil, nil, err
 	}
-	for _, o := range owners {
-		for _, set := range o.sets {
-			if set.ttlMismatch {
-				return nil, nil, fmt.Errorf("%s %s: the records' TTLs differ (RFC 2181 §5.2)", o.name, dns.Type(set.typ))
-			}
-			if set.typ == dns.TypeSOA && o != owners[0] {
-				return nil, nil, fmt.Errorf("SOA at %s, not at the apex", o.name)
-			}
-		}
+	if err := checkSets(owners); err != nil {
+		return nil, nil, err
 	}
 	soas := owners[0].set(dns.TypeSOA).rrs
 	if len(soas) != 1 {
 		return nil, nil, fmt.Errorf("%d SOA records, want 1", len(soas))
 	}
 	return owners, soas[0].(*dns.SOA), nil
+}
+
+// checkSets checks what collecting a zone's records found: every RRset's
+// records have one TTL, and the only SOA is at the apex.
+func checkSets(owners []*owner) error {
+	for _, o := range owners {
+		for _, set := range o.sets {
+			if set.ttlMismatch {
+				return fmt.Errorf("%s %s: the records' TTLs differ (RFC 2181 §5.2)", o.name, dns.Type(set.typ))
+			}
+			if set.typ == dns.TypeSOA && o != owners[0] {
+				return fmt.Errorf("SOA at %s, not at the apex", o.name)
+			}
+		}
+	}
+	return nil
 }
 
 // ownersFromZone reads a zone back into owners: canonical form, canonical

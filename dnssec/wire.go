@@ -122,15 +122,8 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 			s.finishWires(sortedWires(s.wires))
 		}
 	})
-	for _, o := range owners {
-		for _, set := range o.sets {
-			if set.ttlMismatch {
-				return nil, nil, fmt.Errorf("%s %s: the records' TTLs differ (RFC 2181 §5.2)", o.name, dns.Type(set.typ))
-			}
-			if set.typ == dns.TypeSOA && o != owners[0] {
-				return nil, nil, fmt.Errorf("SOA at %s, not at the apex", o.name)
-			}
-		}
+	if err := checkSets(owners); err != nil {
+		return nil, nil, err
 	}
 	soas := owners[0].set(dns.TypeSOA).wires
 	if len(soas) != 1 {
