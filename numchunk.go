@@ -180,10 +180,8 @@ func (s *blockSet) row(ctx context.Context, key string, fam string, sp Span) (*B
 	if b, ok := s.rows[key]; ok {
 		return b, nil
 	}
-	for _, r := range s.scanned[fam] {
-		if r.Contains(Span{sp.First, sp.First}) {
-			return nil, nil
-		}
+	if s.inScanned(fam, sp) {
+		return nil, nil
 	}
 	v, err := s.r.Get(ctx, key)
 	switch {
@@ -199,6 +197,17 @@ func (s *blockSet) row(ctx context.Context, key string, fam string, sp Span) (*B
 	}
 	s.rows[key], s.existed[key] = b, true
 	return b, nil
+}
+
+// inScanned reports whether the records of their own of family with the
+// first value of sp were all read.
+func (s *blockSet) inScanned(fam string, sp Span) bool {
+	for _, r := range s.scanned[fam] {
+		if r.Contains(Span{sp.First, sp.First}) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanRows reads every block in a record of its own of family whose
@@ -324,11 +333,17 @@ func (s *blockSet) load(ctx context.Context, key string) (*Block, error) {
 // (inChunk) or a record of its own. With mustBeNew, a block at its key is
 // an error.
 func (s *blockSet) put(ctx context.Context, b *Block, mustBeNew, inChunk bool) error {
-	key := b.Key()
 	sp := b.Span()
-	old, err := s.row(ctx, key, b.Family, sp)
-	if err != nil {
-		return err
+	var old *Block
+	key := ""
+	// With no records of their own read, and the range read, there is
+	// none at the block's key: no need to build the key.
+	if len(s.rows) > 0 || !s.inScanned(b.Family, sp) {
+		key = b.Key()
+		var err error
+		if old, err = s.row(ctx, key, b.Family, sp); err != nil {
+			return err
+		}
 	}
 	if old != nil {
 		if mustBeNew {
@@ -343,10 +358,13 @@ func (s *blockSet) put(ctx context.Context, b *Block, mustBeNew, inChunk bool) e
 	}
 	switch {
 	case ok && mustBeNew:
-		return fmt.Errorf("%s exists already", key)
+		return fmt.Errorf("%s exists already", b.Key())
 	case ok:
 		c.blocks[i] = chunkEntry{b, sp}
 	case !inChunk:
+		if key == "" {
+			key = b.Key()
+		}
 		s.rows[key], s.changed[key] = b, true
 		return nil
 	default:
