@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -403,12 +404,7 @@ func (s *blockSet) del(ctx context.Context, key string) error {
 // flush writes the changed chunks, in key order: an emptied chunk is
 // deleted, one grown past maxChunkBlocks split.
 func (s *blockSet) flush(ctx context.Context, w StateWriter) error {
-	rows := make([]string, 0, len(s.changed))
-	for k := range s.changed {
-		rows = append(rows, k)
-	}
-	slices.Sort(rows)
-	for _, k := range rows {
+	for _, k := range slices.Sorted(maps.Keys(s.changed)) {
 		b := s.rows[k]
 		switch {
 		case b != nil:

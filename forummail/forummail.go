@@ -22,9 +22,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -353,12 +354,7 @@ func (n *Notifier) queue(ctx context.Context, e *steward.Event, line string, ski
 }
 
 func (n *Notifier) sendDigests(ctx context.Context) error {
-	handles := make([]string, 0, len(n.pending))
-	for h := range n.pending {
-		handles = append(handles, h)
-	}
-	sort.Strings(handles)
-	for _, h := range handles {
+	for _, h := range slices.Sorted(maps.Keys(n.pending)) {
 		lines := n.pending[h]
 		var b strings.Builder
 		fmt.Fprintf(&b, "What happened in the forum on what you follow:\n\n")
