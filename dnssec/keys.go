@@ -65,9 +65,18 @@ func GenerateKey(origin string, alg uint8, ksk bool) (*Key, error) {
 		Protocol:  3,
 		Algorithm: alg,
 	}
-	priv, err := k.Generate(bits)
-	if err != nil {
-		return nil, fmt.Errorf("dnssec: generating a key: %w", err)
+	// A key whose tag is 0 is valid DNSSEC, but miekg/dns refuses to sign
+	// with it (an RRSIG's key tag 0 means "unset" there): draw another, as
+	// happens for one key in 65,536.
+	var priv crypto.PrivateKey
+	for {
+		var err error
+		if priv, err = k.Generate(bits); err != nil {
+			return nil, fmt.Errorf("dnssec: generating a key: %w", err)
+		}
+		if k.KeyTag() != 0 {
+			break
+		}
 	}
 	signer, ok := priv.(crypto.Signer)
 	if !ok {

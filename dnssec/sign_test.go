@@ -44,11 +44,15 @@ func newKey(t testing.TB, alg uint8, ksk bool) *Key {
 	case dns.ECDSAP384SHA384:
 		bits = 384
 	}
-	priv, err := d.Generate(bits)
-	if err != nil {
-		t.Fatalf("generating a key of algorithm %d: %v", alg, err)
+	for {
+		priv, err := d.Generate(bits)
+		if err != nil {
+			t.Fatalf("generating a key of algorithm %d: %v", alg, err)
+		}
+		if d.KeyTag() != 0 { // miekg/dns signs with no key of tag 0 (see NewKey)
+			return &Key{DNSKEY: d, Signer: priv.(crypto.Signer)}
+		}
 	}
-	return &Key{DNSKEY: d, Signer: priv.(crypto.Signer)}
 }
 
 // keyPair returns a KSK and a ZSK of the algorithm.
