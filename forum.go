@@ -1004,17 +1004,10 @@ func DecideAppeal(actor string, thread int64, n int, upheld bool, reason string)
 
 // LoadIssue reads an issue of the catalogue.
 func LoadIssue(ctx context.Context, r StateReader, id string) (*Issue, error) {
-	var is Issue
 	if !ValidIssueID(id) {
 		return nil, Errorf(ENOTFOUND, "no issue %q", id)
 	}
-	if err := GetJSON(ctx, r, issueKey(id), &is); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no issue %q", id)
-		}
-		return nil, err
-	}
-	return &is, nil
+	return loadJSON[Issue](ctx, r, issueKey(id), func() error { return Errorf(ENOTFOUND, "no issue %q", id) })
 }
 
 // ListIssues returns the whole catalogue, in id order.
@@ -1028,14 +1021,7 @@ func ListIssues(ctx context.Context, r StateReader) ([]Issue, error) {
 
 // LoadThread reads a thread.
 func LoadThread(ctx context.Context, r StateReader, id int64) (*Thread, error) {
-	var t Thread
-	if err := GetJSON(ctx, r, threadKey(id), &t); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no thread %d", id)
-		}
-		return nil, err
-	}
-	return &t, nil
+	return loadJSON[Thread](ctx, r, threadKey(id), func() error { return Errorf(ENOTFOUND, "no thread %d", id) })
 }
 
 // ListThreads returns up to limit threads of an issue ("" for every issue),

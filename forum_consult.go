@@ -413,14 +413,7 @@ func PublishSynthesis(actor string, consultation int64, text string, cites []int
 
 // LoadConsultation reads a consultation.
 func LoadConsultation(ctx context.Context, r StateReader, id int64) (*Consultation, error) {
-	var c Consultation
-	if err := GetJSON(ctx, r, consultationKey(id), &c); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no consultation %d", id)
-		}
-		return nil, err
-	}
-	return &c, nil
+	return loadJSON[Consultation](ctx, r, consultationKey(id), func() error { return Errorf(ENOTFOUND, "no consultation %d", id) })
 }
 
 // ListConsultations returns every consultation, oldest first.
@@ -558,14 +551,7 @@ func AnswerRecommendation(actor string, id int64, decision, reasons string, unti
 
 // LoadRecommendation reads a recommendation.
 func LoadRecommendation(ctx context.Context, r StateReader, id int64) (*Recommendation, error) {
-	var rec Recommendation
-	if err := GetJSON(ctx, r, recKey(id), &rec); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no recommendation %d", id)
-		}
-		return nil, err
-	}
-	return &rec, nil
+	return loadJSON[Recommendation](ctx, r, recKey(id), func() error { return Errorf(ENOTFOUND, "no recommendation %d", id) })
 }
 
 // ListRecommendations returns every recommendation, oldest first.

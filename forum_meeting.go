@@ -563,17 +563,10 @@ func ReportSession(actor, meeting string, id int, text string) Command {
 
 // LoadMeeting reads a meeting.
 func LoadMeeting(ctx context.Context, r StateReader, id string) (*Meeting, error) {
-	var m Meeting
 	if !meetingIDRE.MatchString(id) {
 		return nil, Errorf(ENOTFOUND, "no meeting %q", id)
 	}
-	if err := GetJSON(ctx, r, meetingKey(id), &m); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no meeting %q", id)
-		}
-		return nil, err
-	}
-	return &m, nil
+	return loadJSON[Meeting](ctx, r, meetingKey(id), func() error { return Errorf(ENOTFOUND, "no meeting %q", id) })
 }
 
 // ListMeetings returns every meeting.

@@ -106,14 +106,7 @@ func ianaKey(id string) string { return "num/iana/" + id }
 // LoadIANARegistry reads what an IANA registry file holds besides its
 // records, or ENOTFOUND.
 func LoadIANARegistry(ctx context.Context, r StateReader, id string) (*IANARegistry, error) {
-	var reg IANARegistry
-	if err := GetJSON(ctx, r, ianaKey(id), &reg); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no IANA registry %q has been imported", id)
-		}
-		return nil, err
-	}
-	return &reg, nil
+	return loadJSON[IANARegistry](ctx, r, ianaKey(id), func() error { return Errorf(ENOTFOUND, "no IANA registry %q has been imported", id) })
 }
 
 // IANAFile is an IANA number registry file: its text and its records.

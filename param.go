@@ -391,14 +391,7 @@ func init() {
 
 // LoadParamRegistry reads a registry, or ENOTFOUND naming it.
 func LoadParamRegistry(ctx context.Context, r StateReader, id string) (*ParamRegistry, error) {
-	var reg ParamRegistry
-	if err := GetJSON(ctx, r, paramRegistryKey(id), &reg); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no protocol parameter registry %q", id)
-		}
-		return nil, err
-	}
-	return &reg, nil
+	return loadJSON[ParamRegistry](ctx, r, paramRegistryKey(id), func() error { return Errorf(ENOTFOUND, "no protocol parameter registry %q", id) })
 }
 
 // ListParamRegistries returns up to limit registries after the id after.
@@ -421,14 +414,7 @@ func ParamValues(ctx context.Context, r StateReader, id string) ([]ParamValue, e
 
 // LoadParamRequest reads a request.
 func LoadParamRequest(ctx context.Context, r StateReader, id int64) (*ParamRequest, error) {
-	var q ParamRequest
-	if err := GetJSON(ctx, r, paramRequestKey(id), &q); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no parameter request %d", id)
-		}
-		return nil, err
-	}
-	return &q, nil
+	return loadJSON[ParamRequest](ctx, r, paramRequestKey(id), func() error { return Errorf(ENOTFOUND, "no parameter request %d", id) })
 }
 
 // ParamRequests returns the requests of a registry ("" for all), newest

@@ -185,14 +185,7 @@ func emailKey(e string) string    { return "email/" + e }
 
 // LoadParticipant reads a participant, or returns an ENOTFOUND error naming it.
 func LoadParticipant(ctx context.Context, r StateReader, handle string) (*Participant, error) {
-	var p Participant
-	if err := GetJSON(ctx, r, participantKey(handle), &p); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no participant %q", handle)
-		}
-		return nil, err
-	}
-	return &p, nil
+	return loadJSON[Participant](ctx, r, participantKey(handle), func() error { return Errorf(ENOTFOUND, "no participant %q", handle) })
 }
 
 // ListParticipants returns up to limit participants after the handle after.

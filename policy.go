@@ -271,14 +271,7 @@ func openBallot(rs []Review) *Review {
 
 // LoadPolicy reads a policy, or ENOTFOUND.
 func LoadPolicy(ctx context.Context, r StateReader, id int64) (*Policy, error) {
-	var p Policy
-	if err := GetJSON(ctx, r, policyKey(id), &p); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no policy %d", id)
-		}
-		return nil, err
-	}
-	return &p, nil
+	return loadJSON[Policy](ctx, r, policyKey(id), func() error { return Errorf(ENOTFOUND, "no policy %d", id) })
 }
 
 // ListPolicies lists policies newest first, before the id given (0: from

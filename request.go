@@ -223,14 +223,7 @@ func Contacts(ctx context.Context, r StateReader, scope string) ([]string, error
 
 // LoadRequest reads a request, or ENOTFOUND.
 func LoadRequest(ctx context.Context, r StateReader, id int64) (*Request, error) {
-	var req Request
-	if err := GetJSON(ctx, r, requestKey(id), &req); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no change request %d", id)
-		}
-		return nil, err
-	}
-	return &req, nil
+	return loadJSON[Request](ctx, r, requestKey(id), func() error { return Errorf(ENOTFOUND, "no change request %d", id) })
 }
 
 // ListRequests lists requests newest first: every request, or those of one

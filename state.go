@@ -91,6 +91,19 @@ func GetJSON(ctx context.Context, r StateReader, key string, v any) error {
 	return nil
 }
 
+// loadJSON reads the JSON record at key into a new T. A missing record is
+// the error notFound makes, which names what was looked for.
+func loadJSON[T any](ctx context.Context, r StateReader, key string, notFound func() error) (*T, error) {
+	var v T
+	if err := GetJSON(ctx, r, key, &v); err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, notFound()
+		}
+		return nil, err
+	}
+	return &v, nil
+}
+
 // PutJSON encodes v canonically and writes it at key.
 func PutJSON(ctx context.Context, w StateWriter, key string, v any) error {
 	b, err := json.Marshal(v)

@@ -222,14 +222,7 @@ func init() {
 
 // LoadTLD reads a TLD, or returns ENOTFOUND naming it.
 func LoadTLD(ctx context.Context, r StateReader, name string) (*TLD, error) {
-	var t TLD
-	if err := GetJSON(ctx, r, tldKey(name), &t); err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return nil, Errorf(ENOTFOUND, "no TLD %q", name)
-		}
-		return nil, err
-	}
-	return &t, nil
+	return loadJSON[TLD](ctx, r, tldKey(name), func() error { return Errorf(ENOTFOUND, "no TLD %q", name) })
 }
 
 // ListTLDs returns up to limit TLDs after the name after, in name order.
