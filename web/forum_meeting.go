@@ -137,17 +137,28 @@ type ProposalView struct {
 	Total float64
 }
 
-func (s *Server) meetingData(r *http.Request, id *identity) (*MeetingPage, error) {
+// meetingRecords loads the meeting the path names, its proposals and its
+// sessions.
+func (s *Server) meetingRecords(r *http.Request) (*steward.Meeting, []steward.Proposal, []steward.MeetingSession, error) {
 	ctx := r.Context()
 	m, err := steward.LoadMeeting(ctx, s.cfg.Store, r.PathValue("id"))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	ps, err := steward.ListProposals(ctx, s.cfg.Store, m.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	ss, err := steward.ListSessions(ctx, s.cfg.Store, m.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, ps, ss, nil
+}
+
+func (s *Server) meetingData(r *http.Request, id *identity) (*MeetingPage, error) {
+	ctx := r.Context()
+	m, ps, ss, err := s.meetingRecords(r)
 	if err != nil {
 		return nil, err
 	}
@@ -413,16 +424,7 @@ type MeetingInfo struct {
 }
 
 func (s *Server) apiMeeting(r *http.Request) (any, error) {
-	ctx := r.Context()
-	m, err := steward.LoadMeeting(ctx, s.cfg.Store, r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	ps, err := steward.ListProposals(ctx, s.cfg.Store, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := steward.ListSessions(ctx, s.cfg.Store, m.ID)
+	m, ps, ss, err := s.meetingRecords(r)
 	if err != nil {
 		return nil, err
 	}
