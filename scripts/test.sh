@@ -76,7 +76,7 @@ fi
 # --- axe-core, the accessibility rules the web UI's audit runs in Chromium. ---
 
 axe_version=4.14.1
-axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/steward-test/axe-core-$axe_version"
+axe_dir="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/steward-test/axe-core-$axe_version"
 axe_js="$axe_dir/node_modules/axe-core/axe.min.js"
 if [ ! -f "$axe_js" ]; then
 	if ! have npm; then
