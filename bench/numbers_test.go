@@ -239,18 +239,7 @@ func BenchmarkLiveUpdate(b *testing.B) {
 	s, drop := openBenchStore(b, openSQLite)
 	defer drop()
 	defer s.Close()
-	files, _ := filepath.Glob(testdata.Shared("rir-stats", "delegated-*"))
-	if len(files) == 0 {
-		b.Skip("no shared data")
-	}
-	var data [][]byte
-	for _, p := range files {
-		d, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data = append(data, d)
-	}
+	data := realStatsFiles(b)
 	importStats(b, s, data)
 	live := numbers.NewLive(s)
 	live.Interval = 0
@@ -300,9 +289,9 @@ func BenchmarkLiveUpdate(b *testing.B) {
 	}
 }
 
-// BenchmarkImportRealStats imports the real statistics files in
-// shared/data (AFRINIC 2024, APNIC and RIPE NCC 2014).
-func BenchmarkImportRealStats(b *testing.B) {
+// realStatsFiles reads the real statistics files in shared/data.
+func realStatsFiles(b *testing.B) [][]byte {
+	b.Helper()
 	files, _ := filepath.Glob(testdata.Shared("rir-stats", "delegated-*"))
 	if len(files) == 0 {
 		b.Skip("no shared data")
@@ -315,6 +304,13 @@ func BenchmarkImportRealStats(b *testing.B) {
 		}
 		data = append(data, d)
 	}
+	return data
+}
+
+// BenchmarkImportRealStats imports the real statistics files in
+// shared/data (AFRINIC 2024, APNIC and RIPE NCC 2014).
+func BenchmarkImportRealStats(b *testing.B) {
+	data := realStatsFiles(b)
 	var n int
 	var cpu time.Duration
 	for b.Loop() {
