@@ -65,11 +65,7 @@ func init() {
 
 // Members lists a body's members in handle order.
 func Members(ctx context.Context, r StateReader, body string) ([]Member, error) {
-	kvs, err := ScanAll(ctx, r, "body/"+body+"/member/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Member](kvs)
+	return listJSON[Member](ctx, r, "body/"+body+"/member/")
 }
 
 // LoadMember reads one seat, or returns ENOTFOUND.

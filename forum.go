@@ -688,11 +688,7 @@ func PublishOutput(actor, issue, title, text string) Command {
 
 // ListOutputs returns a group's outputs, oldest first.
 func ListOutputs(ctx context.Context, r StateReader, issue string) ([]Output, error) {
-	kvs, err := ScanAll(ctx, r, "forum/output/"+issue+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Output](kvs)
+	return listJSON[Output](ctx, r, "forum/output/"+issue+"/")
 }
 
 func addIssue(ctx context.Context, tx Tx, actor string, is Issue) (any, error) {
@@ -1012,11 +1008,7 @@ func LoadIssue(ctx context.Context, r StateReader, id string) (*Issue, error) {
 
 // ListIssues returns the whole catalogue, in id order.
 func ListIssues(ctx context.Context, r StateReader) ([]Issue, error) {
-	kvs, err := ScanAll(ctx, r, "forum/issue/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Issue](kvs)
+	return listJSON[Issue](ctx, r, "forum/issue/")
 }
 
 // LoadThread reads a thread.
@@ -1081,11 +1073,7 @@ func ListPosts(ctx context.Context, r StateReader, thread int64, after, limit in
 
 // Revisions returns the earlier texts of a post, oldest first.
 func Revisions(ctx context.Context, r StateReader, thread int64, n int) ([]Revision, error) {
-	kvs, err := ScanAll(ctx, r, fmt.Sprintf("forum/post-rev/%s/%07d/", fpad(thread), n))
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Revision](kvs)
+	return listJSON[Revision](ctx, r, fmt.Sprintf("forum/post-rev/%s/%07d/", fpad(thread), n))
 }
 
 // ModerationQueue returns the posts awaiting a moderator.
@@ -1099,11 +1087,7 @@ func ModerationQueue(ctx context.Context, r StateReader, limit int) ([]QueueItem
 
 // Subscriptions returns what a participant follows.
 func Subscriptions(ctx context.Context, r StateReader, handle string) ([]Subscription, error) {
-	kvs, err := ScanAll(ctx, r, "forum/sub/"+handle+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Subscription](kvs)
+	return listJSON[Subscription](ctx, r, "forum/sub/"+handle+"/")
 }
 
 // Notices returns up to limit mentions of a participant, oldest first.

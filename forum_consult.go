@@ -418,11 +418,7 @@ func LoadConsultation(ctx context.Context, r StateReader, id int64) (*Consultati
 
 // ListConsultations returns every consultation, oldest first.
 func ListConsultations(ctx context.Context, r StateReader) ([]Consultation, error) {
-	kvs, err := ScanAll(ctx, r, "forum/consultation/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Consultation](kvs)
+	return listJSON[Consultation](ctx, r, "forum/consultation/")
 }
 
 // LoadSubmission reads one submission.
@@ -439,11 +435,7 @@ func LoadSubmission(ctx context.Context, r StateReader, c int64, n int) (*Submis
 
 // ListSubmissions returns the submissions to a consultation, in order.
 func ListSubmissions(ctx context.Context, r StateReader, c int64) ([]Submission, error) {
-	kvs, err := ScanAll(ctx, r, "forum/submission/"+fpad(c)+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Submission](kvs)
+	return listJSON[Submission](ctx, r, "forum/submission/"+fpad(c)+"/")
 }
 
 // Recommend returns the command by which a moderator of the forum, or the
@@ -556,11 +548,7 @@ func LoadRecommendation(ctx context.Context, r StateReader, id int64) (*Recommen
 
 // ListRecommendations returns every recommendation, oldest first.
 func ListRecommendations(ctx context.Context, r StateReader) ([]Recommendation, error) {
-	kvs, err := ScanAll(ctx, r, "forum/rec/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Recommendation](kvs)
+	return listJSON[Recommendation](ctx, r, "forum/rec/")
 }
 
 // StatCount is one participation counter.

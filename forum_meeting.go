@@ -571,11 +571,7 @@ func LoadMeeting(ctx context.Context, r StateReader, id string) (*Meeting, error
 
 // ListMeetings returns every meeting.
 func ListMeetings(ctx context.Context, r StateReader) ([]Meeting, error) {
-	kvs, err := ScanAll(ctx, r, "forum/meeting/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Meeting](kvs)
+	return listJSON[Meeting](ctx, r, "forum/meeting/")
 }
 
 // LoadProposal reads a workshop proposal.
@@ -592,20 +588,12 @@ func LoadProposal(ctx context.Context, r StateReader, meeting string, n int) (*P
 
 // ListProposals returns a meeting's workshop proposals.
 func ListProposals(ctx context.Context, r StateReader, meeting string) ([]Proposal, error) {
-	kvs, err := ScanAll(ctx, r, "forum/proposal/"+meeting+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Proposal](kvs)
+	return listJSON[Proposal](ctx, r, "forum/proposal/"+meeting+"/")
 }
 
 // ListSessions returns a meeting's programme in the order scheduled.
 func ListSessions(ctx context.Context, r StateReader, meeting string) ([]MeetingSession, error) {
-	kvs, err := ScanAll(ctx, r, "forum/session/"+meeting+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[MeetingSession](kvs)
+	return listJSON[MeetingSession](ctx, r, "forum/session/"+meeting+"/")
 }
 
 // Balance counts proposers and speakers by stakeholder group, region and

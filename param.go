@@ -405,11 +405,7 @@ func ListParamRegistries(ctx context.Context, r StateReader, after string, limit
 
 // ParamValues returns every value of a registry, in value order.
 func ParamValues(ctx context.Context, r StateReader, id string) ([]ParamValue, error) {
-	kvs, err := ScanAll(ctx, r, paramValuePrefix(id))
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[ParamValue](kvs)
+	return listJSON[ParamValue](ctx, r, paramValuePrefix(id))
 }
 
 // LoadParamRequest reads a request.

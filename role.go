@@ -114,11 +114,7 @@ func IsModerator(ctx context.Context, r StateReader, handle string) (bool, error
 
 // Roles lists the grants of a participant.
 func Roles(ctx context.Context, r StateReader, handle string) ([]Grant, error) {
-	kvs, err := ScanAll(ctx, r, "role/"+handle+"/")
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[Grant](kvs)
+	return listJSON[Grant](ctx, r, "role/"+handle+"/")
 }
 
 func requireOperator(ctx context.Context, r StateReader, actor, what string) error {

@@ -91,6 +91,15 @@ func GetJSON(ctx context.Context, r StateReader, key string, v any) error {
 	return nil
 }
 
+// listJSON reads every JSON record under prefix, in key order.
+func listJSON[T any](ctx context.Context, r StateReader, prefix string) ([]T, error) {
+	kvs, err := ScanAll(ctx, r, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[T](kvs)
+}
+
 // loadJSON reads the JSON record at key into a new T. A missing record is
 // the error notFound makes, which names what was looked for.
 func loadJSON[T any](ctx context.Context, r StateReader, key string, notFound func() error) (*T, error) {
