@@ -66,6 +66,9 @@ func empty(rr dns.RR) bool {
 // per line, in the order of Records. The text is made by up to GOMAXPROCS
 // goroutines, a run of names each, and written in order.
 func (z *Zone) Write(w io.Writer) error {
+	if z.over != nil {
+		return z.writePatched(w)
+	}
 	const chunk = 4096 // names per piece
 	workers := runtime.GOMAXPROCS(0)
 	type piece struct {

@@ -41,6 +41,7 @@ type Zone struct {
 	seed   maphash.Seed
 	soa    *dns.SOA
 	nrec   int
+	over   *overlay // a patched version's content (see Patch); nil when flat
 }
 
 // rrset is one RRset's place in the tables.
@@ -386,7 +387,12 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Names returns the owner names in canonical order. The slice must not be
 // modified.
-func (z *Zone) Names() []string { return z.names }
+func (z *Zone) Names() []string {
+	if z.over != nil {
+		return z.over.mergedNames()
+	}
+	return z.names
+}
 
 // Len returns the number of records in the zone.
 func (z *Zone) Len() int { return z.nrec }
@@ -395,6 +401,9 @@ func (z *Zone) Len() int { return z.nrec }
 // anew on each call. The RRSIGs at a name are the RRset of type RRSIG;
 // Sigs selects those covering one type.
 func (z *Zone) RRset(name string, t uint16) []dns.RR {
+	if z.over != nil {
+		return z.pick(name).RRset(name, t)
+	}
 	i := z.find(name)
 	if i < 0 {
 		return nil
@@ -408,6 +417,9 @@ func (z *Zone) RRset(name string, t uint16) []dns.RR {
 
 // Types returns the types present at a name, in ascending order.
 func (z *Zone) Types(name string) []uint16 {
+	if z.over != nil {
+		return z.pick(name).Types(name)
+	}
 	i := z.find(name)
 	if i < 0 {
 		return nil
@@ -421,6 +433,9 @@ func (z *Zone) Types(name string) []uint16 {
 
 // Sigs returns the RRSIGs at a name that cover the type.
 func (z *Zone) Sigs(name string, covered uint16) []dns.RR {
+	if z.over != nil {
+		return z.pick(name).Sigs(name, covered)
+	}
 	i := z.find(name)
 	if i < 0 {
 		return nil
@@ -439,7 +454,12 @@ func (z *Zone) Sigs(name string, covered uint16) []dns.RR {
 }
 
 // HasName reports whether records exist at name.
-func (z *Zone) HasName(name string) bool { return z.find(name) >= 0 }
+func (z *Zone) HasName(name string) bool {
+	if z.over != nil {
+		return z.pick(name).find(name) >= 0
+	}
+	return z.find(name) >= 0
+}
 
 // Exists reports whether name exists in the zone: it owns records, or it is
 // an empty non-terminal (a name with descendants but no records).
@@ -447,6 +467,10 @@ func (z *Zone) Exists(name string) bool {
 	name = strings.ToLower(dns.Fqdn(name))
 	if z.HasName(name) {
 		return true
+	}
+	if z.over != nil {
+		next := z.over.after(name, false)
+		return next != "" && dns.IsSubDomain(name, next)
 	}
 	// The first name after name in canonical order is a descendant if any is.
 	i := sort.Search(len(z.names), func(i int) bool { return Compare(z.names[i], name) > 0 })
@@ -465,7 +489,11 @@ func (z *Zone) Delegation(name string) (string, bool) {
 	// From the label just below the origin down to name itself.
 	for n := origin + 1; n <= len(labels); n++ {
 		cut := dns.Fqdn(strings.Join(labels[len(labels)-n:], "."))
-		if i := z.lookup(cut); i >= 0 && z.set(i, dns.TypeNS) != nil {
+		zz := z
+		if z.over != nil {
+			zz = z.pick(cut)
+		}
+		if i := zz.lookup(cut); i >= 0 && zz.set(i, dns.TypeNS) != nil {
 			return cut, true
 		}
 	}
@@ -477,6 +505,12 @@ func (z *Zone) Delegation(name string) (string, bool) {
 // that does not exist.
 func (z *Zone) Previous(name string) string {
 	name = strings.ToLower(dns.Fqdn(name))
+	if z.over != nil {
+		if p := z.over.before(name); p != "" {
+			return p
+		}
+		return z.over.last()
+	}
 	i := sort.Search(len(z.names), func(i int) bool { return Compare(z.names[i], name) >= 0 })
 	if i == 0 {
 		return z.names[len(z.names)-1]
@@ -489,16 +523,31 @@ func (z *Zone) Previous(name string) string {
 func (z *Zone) Records() []dns.RR {
 	out := make([]dns.RR, 0, z.nrec)
 	out = append(out, dns.Copy(z.soa))
-	for i := range z.names {
-		for k := z.first[i]; k < z.first[i+1]; k++ {
-			s := &z.sets[k]
-			if s.typ == dns.TypeSOA && z.names[i] == z.Origin {
+	z.eachName(func(name string, zz *Zone, i int) bool {
+		for k := zz.first[i]; k < zz.first[i+1]; k++ {
+			s := &zz.sets[k]
+			if s.typ == dns.TypeSOA && name == z.Origin {
 				continue
 			}
-			out = z.appendSet(out, i, s)
+			out = zz.appendSet(out, i, s)
+		}
+		return true
+	})
+	return out
+}
+
+// eachName calls f with every name in canonical order, the flat zone that
+// holds its records and its index there, until f returns false.
+func (z *Zone) eachName(f func(name string, zz *Zone, i int) bool) {
+	if z.over != nil {
+		z.over.each(f)
+		return
+	}
+	for i, name := range z.names {
+		if !f(name, z, i) {
+			return
 		}
 	}
-	return out
 }
 
 // Each calls f with every record in the order of Records, decoding one at
@@ -507,19 +556,20 @@ func (z *Zone) Each(f func(dns.RR) bool) {
 	if !f(dns.Copy(z.soa)) {
 		return
 	}
-	for i := range z.names {
-		for k := z.first[i]; k < z.first[i+1]; k++ {
-			s := &z.sets[k]
-			if s.typ == dns.TypeSOA && z.names[i] == z.Origin {
+	z.eachName(func(name string, zz *Zone, i int) bool {
+		for k := zz.first[i]; k < zz.first[i+1]; k++ {
+			s := &zz.sets[k]
+			if s.typ == dns.TypeSOA && name == z.Origin {
 				continue
 			}
 			for r := s.first; r < s.first+s.n; r++ {
-				if !f(z.decode(i, s.typ, r)) {
-					return
+				if !f(zz.decode(i, s.typ, r)) {
+					return false
 				}
 			}
 		}
-	}
+		return true
+	})
 }
 
 // SOA returns the zone's SOA record. It must not be modified.
@@ -530,18 +580,20 @@ func (z *Zone) SOA() *dns.SOA { return z.soa }
 // records without decoding them. rdata must not be modified, and is valid
 // as long as the zone. It stops at the first error f returns.
 func (z *Zone) EachRdata(f func(name string, typ, class uint16, ttl uint32, rdata []byte) error) error {
-	for i, name := range z.names {
-		for k := z.first[i]; k < z.first[i+1]; k++ {
-			s := &z.sets[k]
+	var err error
+	z.eachName(func(name string, zz *Zone, i int) bool {
+		for k := zz.first[i]; k < zz.first[i+1]; k++ {
+			s := &zz.sets[k]
 			for r := s.first; r < s.first+s.n; r++ {
-				off := int(z.recs[r])
-				d := z.data[off:]
+				off := int(zz.recs[r])
+				d := zz.data[off:]
 				n := int(binary.BigEndian.Uint16(d[6:]))
-				if err := f(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
-					return err
+				if err = f(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
+					return false
 				}
 			}
 		}
-	}
-	return nil
+		return true
+	})
+	return err
 }

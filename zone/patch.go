@@ -1,0 +1,358 @@
+package zone
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Change is the new content of one owner name in a patched version: every
+// record the name owns there. No records removes the name.
+type Change struct {
+	Name    string
+	Records []dns.RR
+}
+
+// overlay is how a patched version holds its content: a flat version (the
+// base) and a small flat zone of the names the patches changed. A name in
+// changed is looked up in mini only (absent there: removed); any other in
+// base. Building one costs time in proportion to the changes since the
+// base, not to the zone, so that one delegation of a zone of a million can
+// be changed and served in milliseconds; Flatten makes a flat version
+// again (in the background, between bursts of changes).
+type overlay struct {
+	base    *Zone
+	mini    *Zone
+	changed map[string]bool // lower case; true when the name has records in mini
+	order   []string        // the keys of changed, in canonical order
+
+	namesOnce sync.Once
+	names     []string // the merged names, made on first use
+}
+
+// Patch returns a new version of the zone: z with the records at each
+// changed name replaced by the change's (its owner names are the change's
+// name; case is ignored). The version shares z's storage: its cost is in
+// proportion to the names changed since z's flat base, not to the zone's
+// size. The serial is the SOA's, which a change at the origin gives; a
+// patch must leave exactly one SOA, at the origin. z is unchanged.
+func (z *Zone) Patch(changes []Change) (*Zone, error) {
+	base := z
+	changed := map[string][]dns.RR{}
+	if z.over != nil {
+		base = z.over.base
+		// The names an earlier patch changed keep their new content
+		// unless this one changes them again.
+		for name, present := range z.over.changed {
+			var rrs []dns.RR
+			if present {
+				for _, t := range z.over.mini.Types(name) {
+					rrs = append(rrs, z.over.mini.RRset(name, t)...)
+				}
+			}
+			changed[name] = rrs
+		}
+	}
+	for _, c := range changes {
+		name := strings.ToLower(dns.Fqdn(c.Name))
+		if !dns.IsSubDomain(z.Origin, name) {
+			return nil, fmt.Errorf("patch %s: %s is outside the zone", z.Origin, name)
+		}
+		for _, rr := range c.Records {
+			if !strings.EqualFold(dns.Fqdn(rr.Header().Name), name) {
+				return nil, fmt.Errorf("patch %s: a record of %s in the change of %s", z.Origin, rr.Header().Name, name)
+			}
+		}
+		changed[name] = c.Records
+	}
+	if len(changed) == 0 {
+		return z, nil
+	}
+
+	// The small zone: the changed names' records, and an SOA at the
+	// origin, which the Builder wants; unless the origin changed, base's
+	// answers for the origin (mini's SOA is not looked at).
+	b := NewBuilder(z.Origin)
+	if _, ok := changed[z.Origin]; !ok {
+		if err := b.Add(base.soa); err != nil {
+			return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
+		}
+	}
+	o := &overlay{base: base, changed: make(map[string]bool, len(changed)), order: make([]string, 0, len(changed))}
+	nrec := base.nrec
+	for name, rrs := range changed {
+		for _, rr := range rrs {
+			rr = dns.Copy(rr)
+			rr.Header().Name = name
+			if err := b.Add(rr); err != nil {
+				return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
+			}
+		}
+		o.changed[name] = len(rrs) > 0
+		o.order = append(o.order, name)
+		nrec += len(rrs)
+		if i := base.lookup(name); i >= 0 {
+			nrec -= base.countAt(i)
+		}
+	}
+	mini, err := b.Zone()
+	if err != nil {
+		if _, ok := changed[z.Origin]; ok {
+			return nil, fmt.Errorf("patch %s: the origin's change: %w", z.Origin, err)
+		}
+		return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
+	}
+	o.mini = mini
+	slices.SortFunc(o.order, func(a, b string) int { return compareKeys(a, b) })
+
+	p := &Zone{Origin: z.Origin, nrec: nrec, over: o}
+	soaZone := base
+	if o.changed[z.Origin] {
+		soaZone = mini
+	} else if _, ok := changed[z.Origin]; ok {
+		return nil, fmt.Errorf("patch %s: the change removes the origin", z.Origin)
+	}
+	if soaZone.lookup(z.Origin) < 0 || soaZone.set(soaZone.lookup(z.Origin), dns.TypeSOA) == nil {
+		return nil, fmt.Errorf("patch %s: no SOA at the origin", z.Origin)
+	}
+	if soaZone == mini {
+		if n := mini.set(mini.lookup(z.Origin), dns.TypeSOA).n; n != 1 {
+			return nil, fmt.Errorf("patch %s: %d SOA records, want 1", z.Origin, n)
+		}
+	}
+	for name, present := range o.changed {
+		if present && name != z.Origin && mini.set(mini.lookup(name), dns.TypeSOA) != nil {
+			return nil, fmt.Errorf("patch %s: SOA at %s, not at the origin", z.Origin, name)
+		}
+	}
+	p.soa = soaZone.soa
+	if soaZone == mini {
+		p.soa = mini.soa
+	}
+	p.Serial = p.soa.Serial
+	return p, nil
+}
+
+// compareKeys orders lower-case names canonically.
+func compareKeys(a, b string) int {
+	if a == b {
+		return 0
+	}
+	return Compare(a, b)
+}
+
+// countAt returns the number of records at name index i.
+func (z *Zone) countAt(i int) int {
+	n := 0
+	for k := z.first[i]; k < z.first[i+1]; k++ {
+		n += int(z.sets[k].n)
+	}
+	return n
+}
+
+// Patched reports whether z is a patched version (see Patch) and returns
+// the names its patches changed since its flat base, in canonical order.
+func (z *Zone) Patched() ([]string, bool) {
+	if z.over == nil {
+		return nil, false
+	}
+	return z.over.order, true
+}
+
+// Base returns the flat version a patched version was made from, or z
+// itself if it is flat.
+func (z *Zone) Base() *Zone {
+	if z.over == nil {
+		return z
+	}
+	return z.over.base
+}
+
+// Flatten returns z as a flat version (the same records, serial and
+// order): for a patched version, a copy that no longer shares the base,
+// made in time proportional to the zone. A flat z is returned as it is.
+func (z *Zone) Flatten() (*Zone, error) {
+	if z.over == nil {
+		return z, nil
+	}
+	b := NewBuilder(z.Origin)
+	b.Grow(z.nrec, len(z.over.base.data))
+	err := z.EachRdata(func(name string, typ, class uint16, ttl uint32, rdata []byte) error {
+		return b.AddRdata(name, typ, class, ttl, rdata)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Zone()
+}
+
+// pick returns the flat zone that holds name's records.
+func (z *Zone) pick(name string) *Zone {
+	o := z.over
+	if _, ok := o.changed[name]; ok {
+		return o.mini
+	}
+	if lower := strings.ToLower(name); lower != name {
+		if _, ok := o.changed[lower]; ok {
+			return o.mini
+		}
+	}
+	return o.base
+}
+
+// inBase reports whether a lower-case name of the base is looked up there
+// (no patch changed it).
+func (o *overlay) inBase(name string) bool {
+	_, ok := o.changed[name]
+	return !ok
+}
+
+// after returns the first name of the patched version after name (or at
+// it, if equal is set) in canonical order, or "" if none.
+func (o *overlay) after(name string, equal bool) string {
+	bn := o.base.names
+	i := sort.Search(len(bn), func(i int) bool {
+		c := compareKeys(bn[i], name)
+		return c > 0 || equal && c == 0
+	})
+	for i < len(bn) && !o.inBase(bn[i]) {
+		i++
+	}
+	j := sort.Search(len(o.order), func(j int) bool {
+		c := compareKeys(o.order[j], name)
+		return c > 0 || equal && c == 0
+	})
+	for j < len(o.order) && !o.changed[o.order[j]] {
+		j++
+	}
+	switch {
+	case i == len(bn) && j == len(o.order):
+		return ""
+	case i == len(bn):
+		return o.order[j]
+	case j == len(o.order):
+		return bn[i]
+	case compareKeys(bn[i], o.order[j]) <= 0:
+		return bn[i]
+	default:
+		return o.order[j]
+	}
+}
+
+// before returns the last name of the patched version before name in
+// canonical order, or "" if none.
+func (o *overlay) before(name string) string {
+	bn := o.base.names
+	i := sort.Search(len(bn), func(i int) bool { return compareKeys(bn[i], name) >= 0 }) - 1
+	for i >= 0 && !o.inBase(bn[i]) {
+		i--
+	}
+	j := sort.Search(len(o.order), func(j int) bool { return compareKeys(o.order[j], name) >= 0 }) - 1
+	for j >= 0 && !o.changed[o.order[j]] {
+		j--
+	}
+	switch {
+	case i < 0 && j < 0:
+		return ""
+	case i < 0:
+		return o.order[j]
+	case j < 0:
+		return bn[i]
+	case compareKeys(bn[i], o.order[j]) >= 0:
+		return bn[i]
+	default:
+		return o.order[j]
+	}
+}
+
+// last returns the last name of the patched version.
+func (o *overlay) last() string {
+	bn := o.base.names
+	i := len(bn) - 1
+	for i >= 0 && !o.inBase(bn[i]) {
+		i--
+	}
+	j := len(o.order) - 1
+	for j >= 0 && !o.changed[o.order[j]] {
+		j--
+	}
+	switch {
+	case i < 0:
+		return o.order[j]
+	case j < 0 || compareKeys(bn[i], o.order[j]) >= 0:
+		return bn[i]
+	default:
+		return o.order[j]
+	}
+}
+
+// mergedNames returns the patched version's names in canonical order.
+func (o *overlay) mergedNames() []string {
+	o.namesOnce.Do(func() {
+		out := make([]string, 0, len(o.base.names)+len(o.order))
+		o.each(func(name string, _ *Zone, _ int) bool {
+			out = append(out, name)
+			return true
+		})
+		o.names = out
+	})
+	return o.names
+}
+
+// each calls f with every name of the patched version in canonical order,
+// with the flat zone holding its records and its index there, until f
+// returns false.
+func (o *overlay) each(f func(name string, z *Zone, i int) bool) {
+	bn := o.base.names
+	i, j := 0, 0
+	for i < len(bn) || j < len(o.order) {
+		var c int
+		switch {
+		case i == len(bn):
+			c = 1
+		case j == len(o.order):
+			c = -1
+		default:
+			c = compareKeys(bn[i], o.order[j])
+		}
+		switch {
+		case c < 0:
+			if o.inBase(bn[i]) && !f(bn[i], o.base, i) {
+				return
+			}
+			i++
+		default:
+			if c == 0 {
+				i++
+			}
+			if name := o.order[j]; o.changed[name] {
+				if !f(name, o.mini, o.mini.lookup(name)) {
+					return
+				}
+			}
+			j++
+		}
+	}
+}
+
+// writePatched is Write for a patched version, one name after the other.
+func (z *Zone) writePatched(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var err error
+	z.Each(func(rr dns.RR) bool {
+		if _, err = bw.WriteString(rr.String()); err == nil {
+			err = bw.WriteByte('\n')
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
