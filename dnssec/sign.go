@@ -251,14 +251,7 @@ func (s *Signer) UpdateZone(unsigned *zone.Zone, keys SigningKeys, now time.Time
 func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
 	var st Stats
 	class := soa.Hdr.Class
-	ttl := s.policy.DNSKEYTTL
-	if ttl == 0 && len(keys.KSKs) > 0 && keys.KSKs[0] != nil && keys.KSKs[0].DNSKEY != nil {
-		ttl = keys.KSKs[0].DNSKEY.Hdr.Ttl
-	}
-	if ttl == 0 {
-		ttl = soa.Hdr.Ttl
-	}
-	ks, err := prepareKeys(origin, class, ttl, keys)
+	ks, err := prepareKeys(origin, class, s.dnskeyTTL(keys, soa), keys)
 	if err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}

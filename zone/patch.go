@@ -31,6 +31,8 @@ type overlay struct {
 	mini    *Zone
 	changed map[string]bool // lower case; true when the name has records in mini
 	order   []string        // the keys of changed, in canonical order
+	pos     []int           // pos[j]: how many names of base precede order[j]
+	exact   []bool          // exact[j]: base has order[j] itself
 
 	namesOnce sync.Once
 	names     []string // the merged names, made on first use
@@ -110,6 +112,11 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	}
 	o.mini = mini
 	slices.SortFunc(o.order, func(a, b string) int { return compareKeys(a, b) })
+	o.pos, o.exact = make([]int, len(o.order)), make([]bool, len(o.order))
+	for j, name := range o.order {
+		i := sort.Search(len(base.names), func(i int) bool { return compareKeys(base.names[i], name) >= 0 })
+		o.pos[j], o.exact[j] = i, i < len(base.names) && base.names[i] == name
+	}
 
 	p := &Zone{Origin: z.Origin, nrec: nrec, over: o}
 	soaZone := base
@@ -307,38 +314,43 @@ func (o *overlay) mergedNames() []string {
 
 // each calls f with every name of the patched version in canonical order,
 // with the flat zone holding its records and its index there, until f
-// returns false.
+// returns false. The base's names between two changed ones need no
+// comparison: pos says where each changed name falls.
 func (o *overlay) each(f func(name string, z *Zone, i int) bool) {
 	bn := o.base.names
-	i, j := 0, 0
-	for i < len(bn) || j < len(o.order) {
-		var c int
-		switch {
-		case i == len(bn):
-			c = 1
-		case j == len(o.order):
-			c = -1
-		default:
-			c = compareKeys(bn[i], o.order[j])
-		}
-		switch {
-		case c < 0:
-			if o.inBase(bn[i]) && !f(bn[i], o.base, i) {
+	i := 0
+	for j, name := range o.order {
+		for ; i < o.pos[j]; i++ {
+			if !f(bn[i], o.base, i) {
 				return
 			}
-			i++
-		default:
-			if c == 0 {
-				i++
-			}
-			if name := o.order[j]; o.changed[name] {
-				if !f(name, o.mini, o.mini.lookup(name)) {
-					return
-				}
-			}
-			j++
+		}
+		if o.exact[j] {
+			i++ // the base's own version of the name is replaced
+		}
+		if o.changed[name] && !f(name, o.mini, o.mini.lookup(name)) {
+			return
 		}
 	}
+	for ; i < len(bn); i++ {
+		if !f(bn[i], o.base, i) {
+			return
+		}
+	}
+}
+
+// Next returns the first name after name in canonical order, or "" if
+// name is the last or after it.
+func (z *Zone) Next(name string) string {
+	name = strings.ToLower(dns.Fqdn(name))
+	if z.over != nil {
+		return z.over.after(name, false)
+	}
+	i := sort.Search(len(z.names), func(i int) bool { return compareKeys(z.names[i], name) > 0 })
+	if i == len(z.names) {
+		return ""
+	}
+	return z.names[i]
 }
 
 // writePatched is Write for a patched version, one name after the other.

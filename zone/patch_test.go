@@ -104,6 +104,9 @@ func samePatched(t *testing.T, got, want *Zone, probes []string) {
 		if gc != wc || gok != wok {
 			t.Errorf("Delegation(%s) = %s %v, want %s %v", n, gc, gok, wc, wok)
 		}
+		if g, w := got.Next(n), want.Next(n); g != w {
+			t.Errorf("Next(%s) = %s, want %s", n, g, w)
+		}
 		if g, w := got.Previous(n), want.Previous(n); g != w {
 			t.Errorf("Previous(%s) = %s, want %s", n, g, w)
 		}
