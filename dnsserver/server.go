@@ -331,7 +331,19 @@ func (s *Server) SetZone(z *zone.Zone) {
 	if prev != nil && prev.z == z {
 		return
 	}
-	ix := newIndex(z)
+	// A patched version of the one served: its index and IXFR difference
+	// are made for the names changed only.
+	var ix *index
+	var changed []string
+	patched := false
+	if prev != nil {
+		if changed, patched = changedBetween(prev.z, z); patched {
+			ix, patched = patchIndex(prev.ix, z, changed)
+		}
+	}
+	if !patched {
+		ix = newIndex(z)
+	}
 	cur := &servedZone{z: z, ix: ix, ready: make(chan struct{})}
 	if prev != nil {
 		cur.deltas = prev.deltas
@@ -354,7 +366,12 @@ func (s *Server) SetZone(z *zone.Zone) {
 		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, ready: cur.ready}))
 	default:
 		start := time.Now()
-		del, add := diff(prev.z, z)
+		var del, add []dns.RR
+		if patched {
+			del, add = diffChanged(prev.z, z, changed)
+		} else {
+			del, add = diff(prev.z, z)
+		}
 		d := &delta{from: prev.z.SOA(), to: z.SOA(), del: del, add: add}
 		deltas := append([]*delta(nil), prev.deltas...)
 		deltas = append(deltas, d)
@@ -363,7 +380,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 		}
 		s.snap.Store(s.snap.Load().with(&servedZone{z: z, ix: cur.ix, ready: cur.ready, deltas: deltas}))
 		s.log.Info("zone updated", "zone", z.Origin, "from", prev.z.Serial, "to", z.Serial,
-			"deleted", len(del), "added", len(add), "seconds", time.Since(start).Seconds())
+			"deleted", len(del), "added", len(add), "patched", patched, "seconds", time.Since(start).Seconds())
 	}
 	s.lmu.Lock()
 	open := s.open
