@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -182,7 +183,72 @@ func classify(owners []*owner) {
 // ascending order. At a delegation only NS, DS, RRSIG and NSEC are listed:
 // the parent is authoritative for nothing else there (RFC 4035 §2.3).
 func nsecTypes(o *owner) []uint16 {
-	ts := []uint16{dns.TypeRRSIG, dns.TypeNSEC}
+	return appendNSECTypes(nil, o)
+}
+
+// addNSEC builds the NSEC chain over every authoritative name and
+// delegation point, in canonical order, the last pointing back to the apex,
+// and adds each record to its owner as a set to be signed. The records are
+// made in canonical wire form straight away, a run of owners per
+// goroutine, each run's records in one buffer. Every owner in the chain
+// must have a set whose wires are computed.
+func addNSEC(owners []*owner, class uint16, ttl uint32) {
+	var chain []*owner
+	for _, o := range owners {
+		if o.kind != kindOccluded {
+			chain = append(chain, o)
+		}
+	}
+	const run = 4096
+	parallel((len(chain)+run-1)/run, func(r int) {
+		lo, hi := r*run, min((r+1)*run, len(chain))
+		sets := make([]rrset, hi-lo)
+		wires := make([][]byte, hi-lo)
+		var buf []byte
+		var types []uint16
+		for i := lo; i < hi; i++ {
+			o, next := chain[i], chain[(i+1)%len(chain)]
+			owner := ownerWire(o)
+			nextWire := ownerWire(next)
+			types = appendNSECTypes(types[:0], o)
+			need := len(owner) + 10 + len(nextWire) + 2 + 34*8
+			if cap(buf)-len(buf) < need {
+				buf = make([]byte, 0, max(need, 64<<10))
+			}
+			start := len(buf)
+			buf = append(buf, owner...)
+			buf = binary.BigEndian.AppendUint16(buf, dns.TypeNSEC)
+			buf = binary.BigEndian.AppendUint16(buf, class)
+			buf = binary.BigEndian.AppendUint32(buf, ttl)
+			buf = append(buf, 0, 0)
+			rd := len(buf)
+			buf = append(buf, nextWire...)
+			buf = appendTypeBitmap(buf, types)
+			binary.BigEndian.PutUint16(buf[rd-2:], uint16(len(buf)-rd))
+			set := &sets[i-lo]
+			*set = rrset{name: o.name, typ: dns.TypeNSEC, signed: true}
+			wires[i-lo] = buf[start:len(buf):len(buf)]
+			set.finishWires(wires[i-lo : i-lo+1 : i-lo+1])
+			o.add(set)
+		}
+	})
+}
+
+// ownerWire returns the canonical wire form of an owner's name, taken from
+// the first of its records whose wire form is computed.
+func ownerWire(o *owner) []byte {
+	for _, s := range o.sets {
+		if len(s.wires) > 0 {
+			w := s.wires[0]
+			return w[:rdataOffset(w)-10]
+		}
+	}
+	panic("dnssec: an owner without records in wire form: " + o.name)
+}
+
+// appendNSECTypes appends the types of nsecTypes to ts, in ascending order.
+func appendNSECTypes(ts []uint16, o *owner) []uint16 {
+	ts = append(ts, dns.TypeRRSIG, dns.TypeNSEC)
 	for _, s := range o.sets {
 		switch {
 		case s.typ == dns.TypeNSEC || s.typ == dns.TypeRRSIG:
@@ -195,25 +261,22 @@ func nsecTypes(o *owner) []uint16 {
 	return ts
 }
 
-// addNSEC builds the NSEC chain over every authoritative name and
-// delegation point, in canonical order, the last pointing back to the apex,
-// and adds each record to its owner as a set to be signed.
-func addNSEC(owners []*owner, class uint16, ttl uint32) {
-	var chain []*owner
-	for _, o := range owners {
-		if o.kind != kindOccluded {
-			chain = append(chain, o)
+// appendTypeBitmap appends the type bit maps field of an NSEC record (RFC
+// 4034 §4.1.2) for types in ascending order without duplicates.
+func appendTypeBitmap(out []byte, types []uint16) []byte {
+	for i := 0; i < len(types); {
+		window := types[i] >> 8
+		var bits [32]byte
+		n := 0
+		for ; i < len(types) && types[i]>>8 == window; i++ {
+			lo := types[i] & 0xff
+			bits[lo/8] |= 0x80 >> (lo % 8)
+			n = int(lo/8) + 1
 		}
+		out = append(out, byte(window), byte(n))
+		out = append(out, bits[:n]...)
 	}
-	for i, o := range chain {
-		next := chain[(i+1)%len(chain)]
-		nsec := &dns.NSEC{
-			Hdr:        dns.RR_Header{Name: o.name, Rrtype: dns.TypeNSEC, Class: class, Ttl: ttl},
-			NextDomain: next.name,
-			TypeBitMap: nsecTypes(o),
-		}
-		o.add(&rrset{name: o.name, typ: dns.TypeNSEC, ttl: ttl, rrs: []dns.RR{nsec}, signed: true})
-	}
+	return out
 }
 
 // checkNSEC checks the NSEC records of a zone against its names: owners in

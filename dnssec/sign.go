@@ -52,6 +52,9 @@ package dnssec
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
@@ -303,7 +306,15 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 
 	// Sign everything but the ZONEMD, then digest, then sign the ZONEMD.
 	t := s.times(now)
-	var jobs []job
+	nsigned := 0
+	for _, o := range owners {
+		for _, set := range o.sets {
+			if set.signed {
+				nsigned++
+			}
+		}
+	}
+	jobs := make([]job, 0, nsigned*max(len(ks.zsks), len(ks.ksks)))
 	for _, o := range owners {
 		for _, set := range o.sets {
 			if set.signed && set != zonemd {
@@ -326,70 +337,114 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 
-	nsets, nrec, size := 0, 0, 0
-	for _, o := range owners {
-		for _, set := range o.sets {
-			if set.signed {
-				nsets++
-			}
-			nrec += len(set.wires) + len(set.sigs)
-			for _, w := range set.wires {
-				size += len(w) - rdataOffset(w)
-			}
-			for _, k := range set.sigs {
-				size += len(k.wire) - rdataOffset(k.wire)
-			}
-		}
-	}
-	// The zone is built from the wire forms at hand, not from dns.RR
-	// values: it keeps records in wire format.
-	b := zone.NewBuilder(origin)
-	b.Grow(nrec, size)
-	var next map[setKey]*signedSet
-	if !s.once {
-		next = make(map[setKey]*signedSet, nsets)
-	}
-	for _, o := range owners {
-		var sigs []keyedSig
-		for _, set := range o.sets {
-			for _, w := range set.wires {
-				if err := addWire(b, o.name, w); err != nil {
-					return nil, st, fmt.Errorf("sign %s: %w", origin, err)
-				}
-			}
-			if !set.signed {
-				continue
-			}
-			sigs = append(sigs, set.sigs...)
-			if next != nil {
-				next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
-			}
-		}
-		for _, k := range sigs {
-			if err := addWire(b, o.name, k.wire); err != nil {
-				return nil, st, fmt.Errorf("sign %s: %w", origin, err)
-			}
-		}
-	}
-	z, err := b.Zone()
+	// The zone is assembled from the wire forms at hand, not from dns.RR
+	// values, a run of owners per goroutine: it keeps records in wire
+	// format, in the order the owners and sets are already in.
+	z, err := assemble(origin, owners)
 	if err != nil {
 		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+	}
+	var next map[setKey]*signedSet
+	if !s.once {
+		next = map[setKey]*signedSet{}
+		for _, o := range owners {
+			for _, set := range o.sets {
+				if set.signed {
+					next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
+				}
+			}
+		}
 	}
 	s.prev = next
 	return z, st, nil
 }
 
-// addWire adds a record in canonical wire form, owned by name, to b.
-func addWire(b *zone.Builder, name string, w []byte) error {
-	off := rdataOffset(w)
-	if off < 10 || off > len(w) {
+// assemblePart is how many owners assemble gives each goroutine at a time.
+const assemblePart = 4096
+
+// assemble builds the zone version of the owners, in canonical order with
+// their sets' records and signatures in canonical wire form: at each owner
+// the RRsets in type order, the RRSIGs of all its sets as the RRSIG RRset.
+func assemble(origin string, owners []*owner) (*zone.Zone, error) {
+	nparts := (len(owners) + assemblePart - 1) / assemblePart
+	part := func(i int) []*owner { return owners[i*assemblePart : min((i+1)*assemblePart, len(owners))] }
+	sizes := make([]zone.PartSize, nparts)
+	parallel(nparts, func(i int) {
+		p := &sizes[i]
+		for _, o := range part(i) {
+			p.Names++
+			p.NameBytes += len(o.name)
+			nsig, sigBytes := 0, 0
+			for _, set := range o.sets {
+				n := 0
+				for _, w := range set.wires {
+					n += len(w) - rdataOffset(w)
+				}
+				p.Add(len(set.wires), n)
+				if !set.signed {
+					continue
+				}
+				for _, k := range set.sigs {
+					sigBytes += len(k.wire) - rdataOffset(k.wire)
+				}
+				nsig += len(set.sigs)
+			}
+			if nsig > 0 {
+				p.Add(nsig, sigBytes)
+			}
+		}
+	})
+	return zone.Assemble(origin, sizes, func(i int, w *zone.PartWriter) error {
+		for _, o := range part(i) {
+			w.Name(o.name)
+			sigsDone := false
+			for _, set := range o.sets {
+				if !sigsDone && set.typ > dns.TypeRRSIG {
+					if err := writeSigs(w, o); err != nil {
+						return err
+					}
+					sigsDone = true
+				}
+				for _, r := range set.wires {
+					if err := writeWire(w, o.name, r); err != nil {
+						return err
+					}
+				}
+			}
+			if !sigsDone {
+				if err := writeSigs(w, o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// writeSigs writes the signatures of every set of an owner.
+func writeSigs(w *zone.PartWriter, o *owner) error {
+	for _, set := range o.sets {
+		if !set.signed {
+			continue
+		}
+		for _, k := range set.sigs {
+			if err := writeWire(w, o.name, k.wire); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeWire writes a record in canonical wire form, owned by name.
+func writeWire(w *zone.PartWriter, name string, r []byte) error {
+	off := rdataOffset(r)
+	if off < 10 || off > len(r) {
 		return fmt.Errorf("%s: malformed record", name)
 	}
-	h := w[off-10:]
-	typ := uint16(h[0])<<8 | uint16(h[1])
-	class := uint16(h[2])<<8 | uint16(h[3])
-	ttl := uint32(h[4])<<24 | uint32(h[5])<<16 | uint32(h[6])<<8 | uint32(h[7])
-	return b.AddRdata(name, typ, class, ttl, w[off:])
+	h := r[off-10:]
+	w.Record(binary.BigEndian.Uint16(h), binary.BigEndian.Uint16(h[2:]), binary.BigEndian.Uint32(h[4:]), r[off:])
+	return nil
 }
 
 // sigTimes are the RRSIG times of one signing run, as RRSIG fields.
@@ -466,31 +521,32 @@ func (j *job) run() {
 	if len(owner) > 2 && owner[0] == 1 && owner[1] == '*' {
 		labels-- // a wildcard's own label is not counted
 	}
-	rdata := make([]byte, 0, 18+len(k.signerWire)+k.sigSize)
-	rdata = binary.BigEndian.AppendUint16(rdata, set.typ)
-	rdata = append(rdata, k.alg, byte(labels))
-	rdata = binary.BigEndian.AppendUint32(rdata, set.ttl)
-	rdata = binary.BigEndian.AppendUint32(rdata, j.expiration)
-	rdata = binary.BigEndian.AppendUint32(rdata, j.inception)
-	rdata = binary.BigEndian.AppendUint16(rdata, k.tag)
-	rdata = append(rdata, k.signerWire...)
-	sig, err := k.sign(rdata, set.wires)
-	if err != nil {
-		j.err = fmt.Errorf("%s %s: signing with key %d: %w", set.name, dns.Type(set.typ), k.tag, err)
-		return
-	}
-	rdata = append(rdata, sig...)
-	if len(rdata) > 0xffff {
-		j.err = fmt.Errorf("%s %s: signature too long", set.name, dns.Type(set.typ))
-		return
-	}
-	wire := make([]byte, 0, len(owner)+10+len(rdata))
+	// The RRSIG record is made in one buffer: header, then RDATA.
+	wire := make([]byte, 0, len(owner)+10+18+len(k.signerWire)+k.sigLen)
 	wire = append(wire, owner...)
 	wire = binary.BigEndian.AppendUint16(wire, dns.TypeRRSIG)
 	wire = append(wire, class...)
 	wire = binary.BigEndian.AppendUint32(wire, set.ttl)
-	wire = binary.BigEndian.AppendUint16(wire, uint16(len(rdata)))
-	wire = append(wire, rdata...)
+	wire = append(wire, 0, 0) // RDLENGTH
+	start := len(wire)
+	wire = binary.BigEndian.AppendUint16(wire, set.typ)
+	wire = append(wire, k.alg, byte(labels))
+	wire = binary.BigEndian.AppendUint32(wire, set.ttl)
+	wire = binary.BigEndian.AppendUint32(wire, j.expiration)
+	wire = binary.BigEndian.AppendUint32(wire, j.inception)
+	wire = binary.BigEndian.AppendUint16(wire, k.tag)
+	wire = append(wire, k.signerWire...)
+	sig, err := k.sign(wire[start:], set.wires)
+	if err != nil {
+		j.err = fmt.Errorf("%s %s: signing with key %d: %w", set.name, dns.Type(set.typ), k.tag, err)
+		return
+	}
+	wire = append(wire, sig...)
+	if len(wire)-start > 0xffff {
+		j.err = fmt.Errorf("%s %s: signature too long", set.name, dns.Type(set.typ))
+		return
+	}
+	binary.BigEndian.PutUint16(wire[start-2:], uint16(len(wire)-start))
 	j.sig = keyedSig{key: k.id, alg: k.alg, tag: k.tag, covered: set.typ, expiration: j.expiration, inception: j.inception, wire: wire}
 }
 
@@ -581,7 +637,7 @@ type signingKey struct {
 	alg        uint8
 	signerName string
 	signerWire []byte // the signer name in canonical wire form
-	sigSize    int    // a signature's length, for allocation
+	sigLen     int    // a signature's length in octets
 	signer     crypto.Signer
 }
 
@@ -712,7 +768,7 @@ func checkKey(origin string, class uint16, k *Key) (*signingKey, error) {
 		return nil, fmt.Errorf("tag %d: signer name %s: %w", tag, origin, err)
 	}
 	lowerWireName(wire[:n])
-	return &signingKey{id: keyID(d), tag: tag, alg: d.Algorithm, signerName: origin, signerWire: wire[:n:n], sigSize: 512, signer: k.Signer}, nil
+	return &signingKey{id: keyID(d), tag: tag, alg: d.Algorithm, signerName: origin, signerWire: wire[:n:n], sigLen: sigLen(k.Signer.Public()), signer: k.Signer}, nil
 }
 
 func sameAlgorithms(a, b map[uint8]bool) bool {
@@ -1171,4 +1227,18 @@ func Verify(z *zone.Zone, now time.Time) error {
 		}
 	}
 	return done()
+}
+
+// sigLen returns the length of the signatures a public key's private half
+// makes in DNSSEC's encoding.
+func sigLen(pub crypto.PublicKey) int {
+	switch p := pub.(type) {
+	case *ecdsa.PublicKey:
+		return 2 * ((p.Curve.Params().BitSize + 7) / 8)
+	case *rsa.PublicKey:
+		return p.Size()
+	case ed25519.PublicKey:
+		return ed25519.SignatureSize
+	}
+	return 512
 }

@@ -29,10 +29,34 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 	last := ""
 	var set *rrset
 	var pending [][]byte
+	// Owners, sets, the sets' lists of wires and the wires themselves are
+	// carved out of larger blocks: a large zone is millions of each.
+	var ownerSlab []owner
+	var setSlab []rrset
+	var listSlab [][]byte
+	var arena []byte
+	alloc := func(n int) []byte {
+		if cap(arena)-len(arena) < n {
+			arena = make([]byte, 0, max(n, 1<<20))
+		}
+		start := len(arena)
+		arena = arena[:start+n]
+		return arena[start : start+n : start+n]
+	}
 	flush := func() {
 		if set != nil {
-			set.wires = pending
-			pending = nil
+			if set.wires == nil && len(pending) <= 4 {
+				// The usual case: a new set of a few records.
+				if cap(listSlab)-len(listSlab) < len(pending) {
+					listSlab = make([][]byte, 0, 4096)
+				}
+				start := len(listSlab)
+				listSlab = append(listSlab, pending...)
+				set.wires = listSlab[start:len(listSlab):len(listSlab)]
+			} else {
+				set.wires = slices.Concat(set.wires, pending)
+			}
+			pending = pending[:0]
 			set = nil
 		}
 	}
@@ -68,7 +92,12 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 			if len(owners) > 0 && owners[len(owners)-1].name == cname {
 				o = owners[len(owners)-1] // two spellings of one name
 			} else {
-				o = &owner{name: cname, key: key}
+				if len(ownerSlab) == 0 {
+					ownerSlab = make([]owner, 4096)
+				}
+				o = &ownerSlab[0]
+				ownerSlab = ownerSlab[1:]
+				*o = owner{name: cname, key: key}
 				owners = append(owners, o)
 			}
 			set = nil
@@ -76,27 +105,31 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 			if err != nil {
 				return fmt.Errorf("bad domain name %q: %w", cname, err)
 			}
-			ownerWire = slices.Clone(buf[:n])
+			ownerWire = alloc(n)
+			copy(ownerWire, buf[:n])
 			lowerWireName(ownerWire)
 		}
 		if set == nil || set.typ != typ {
 			flush()
 			if set = o.set(typ); set == nil {
-				set = &rrset{name: o.name, typ: typ}
+				if len(setSlab) == 0 {
+					setSlab = make([]rrset, 4096)
+				}
+				set = &setSlab[0]
+				setSlab = setSlab[1:]
+				*set = rrset{name: o.name, typ: typ}
 				o.add(set)
-			} else {
-				pending = set.wires
 			}
 		}
-		w := make([]byte, 0, len(ownerWire)+10+len(rdata))
-		w = append(w, ownerWire...)
-		w = binary.BigEndian.AppendUint16(w, typ)
-		w = binary.BigEndian.AppendUint16(w, cl)
-		w = binary.BigEndian.AppendUint32(w, ttl)
-		w = binary.BigEndian.AppendUint16(w, uint16(len(rdata)))
-		start := len(w)
-		w = append(w, rdata...)
-		if !lowerRdataNames(typ, w[start:]) {
+		w := alloc(len(ownerWire) + 10 + len(rdata))
+		copy(w, ownerWire)
+		h := w[len(ownerWire):]
+		binary.BigEndian.PutUint16(h, typ)
+		binary.BigEndian.PutUint16(h[2:], cl)
+		binary.BigEndian.PutUint32(h[4:], ttl)
+		binary.BigEndian.PutUint16(h[8:], uint16(len(rdata)))
+		copy(h[10:], rdata)
+		if !lowerRdataNames(typ, h[10:]) {
 			c, err := canonicalFromWire(o.name, typ, cl, ttl, rdata)
 			if err != nil {
 				return err
