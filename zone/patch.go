@@ -2,6 +2,7 @@ package zone
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -46,21 +47,10 @@ type overlay struct {
 // patch must leave exactly one SOA, at the origin. z is unchanged.
 func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	base := z
-	changed := map[string][]dns.RR{}
 	if z.over != nil {
 		base = z.over.base
-		// The names an earlier patch changed keep their new content
-		// unless this one changes them again.
-		for name, present := range z.over.changed {
-			var rrs []dns.RR
-			if present {
-				for _, t := range z.over.mini.Types(name) {
-					rrs = append(rrs, z.over.mini.RRset(name, t)...)
-				}
-			}
-			changed[name] = rrs
-		}
 	}
+	fresh := make(map[string][]dns.RR, len(changes))
 	for _, c := range changes {
 		name := strings.ToLower(dns.Fqdn(c.Name))
 		if !dns.IsSubDomain(z.Origin, name) {
@@ -71,24 +61,50 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 				return nil, fmt.Errorf("patch %s: a record of %s in the change of %s", z.Origin, rr.Header().Name, name)
 			}
 		}
-		changed[name] = c.Records
+		fresh[name] = c.Records
 	}
-	if len(changed) == 0 {
+	if len(fresh) == 0 {
 		return z, nil
+	}
+	_, originChanged := fresh[z.Origin]
+	if z.over != nil {
+		_, originChanged = z.over.changed[z.Origin]
+		_, again := fresh[z.Origin]
+		originChanged = originChanged || again
 	}
 
 	// The small zone: the changed names' records, and an SOA at the
 	// origin, which the Builder wants; unless the origin changed, base's
 	// answers for the origin (mini's SOA is not looked at).
 	b := NewBuilder(z.Origin)
-	if _, ok := changed[z.Origin]; !ok {
+	if !originChanged {
 		if err := b.Add(base.soa); err != nil {
 			return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
 		}
 	}
-	o := &overlay{base: base, changed: make(map[string]bool, len(changed)), order: make([]string, 0, len(changed))}
+	o := &overlay{base: base, changed: make(map[string]bool, len(fresh)), order: make([]string, 0, len(fresh))}
 	nrec := base.nrec
-	for name, rrs := range changed {
+	where := map[string][2]int{} // known positions in base: pos, exact
+	if old := z.over; old != nil {
+		// The names an earlier patch changed keep their content, copied
+		// in wire form, unless this one changes them again.
+		nrec = z.nrec
+		for j, name := range old.order {
+			where[name] = [2]int{old.pos[j], boolInt(old.exact[j])}
+			if _, again := fresh[name]; again {
+				continue
+			}
+			present := old.changed[name]
+			if present {
+				if err := old.mini.copyName(b, name); err != nil {
+					return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
+				}
+			}
+			o.changed[name] = present
+			o.order = append(o.order, name)
+		}
+	}
+	for name, rrs := range fresh {
 		for _, rr := range rrs {
 			rr = dns.Copy(rr)
 			rr.Header().Name = name
@@ -96,16 +112,27 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 				return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
 			}
 		}
-		o.changed[name] = len(rrs) > 0
-		o.order = append(o.order, name)
-		nrec += len(rrs)
-		if i := base.lookup(name); i >= 0 {
+		// The records the name had in z go, the change's come.
+		if z.over != nil {
+			if _, ok := z.over.changed[name]; ok {
+				if i := z.over.mini.lookup(name); z.over.changed[name] && i >= 0 {
+					nrec -= z.over.mini.countAt(i)
+				}
+			} else if i := base.lookup(name); i >= 0 {
+				nrec -= base.countAt(i)
+			}
+		} else if i := base.lookup(name); i >= 0 {
 			nrec -= base.countAt(i)
 		}
+		nrec += len(rrs)
+		if _, ok := o.changed[name]; !ok {
+			o.order = append(o.order, name)
+		}
+		o.changed[name] = len(rrs) > 0
 	}
 	mini, err := b.Zone()
 	if err != nil {
-		if _, ok := changed[z.Origin]; ok {
+		if originChanged {
 			return nil, fmt.Errorf("patch %s: the origin's change: %w", z.Origin, err)
 		}
 		return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
@@ -114,6 +141,10 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	slices.SortFunc(o.order, func(a, b string) int { return compareKeys(a, b) })
 	o.pos, o.exact = make([]int, len(o.order)), make([]bool, len(o.order))
 	for j, name := range o.order {
+		if w, ok := where[name]; ok {
+			o.pos[j], o.exact[j] = w[0], w[1] == 1
+			continue
+		}
 		i := sort.Search(len(base.names), func(i int) bool { return compareKeys(base.names[i], name) >= 0 })
 		o.pos[j], o.exact[j] = i, i < len(base.names) && base.names[i] == name
 	}
@@ -122,7 +153,7 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	soaZone := base
 	if o.changed[z.Origin] {
 		soaZone = mini
-	} else if _, ok := changed[z.Origin]; ok {
+	} else if originChanged {
 		return nil, fmt.Errorf("patch %s: the change removes the origin", z.Origin)
 	}
 	if soaZone.lookup(z.Origin) < 0 || soaZone.set(soaZone.lookup(z.Origin), dns.TypeSOA) == nil {
@@ -144,6 +175,33 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	}
 	p.Serial = p.soa.Serial
 	return p, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// copyName adds the records at name, in wire form, to b.
+func (z *Zone) copyName(b *Builder, name string) error {
+	i := z.lookup(name)
+	if i < 0 {
+		return nil
+	}
+	for k := z.first[i]; k < z.first[i+1]; k++ {
+		s := &z.sets[k]
+		for r := s.first; r < s.first+s.n; r++ {
+			off := int(z.recs[r])
+			d := z.data[off:]
+			n := int(binary.BigEndian.Uint16(d[6:]))
+			if err := b.AddRdata(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // compareKeys orders lower-case names canonically.

@@ -225,3 +225,19 @@ func TestPatchRefused(t *testing.T) {
 	}
 	samePatched(t, base, flatOf(t, contentOf(loadRoot(t))), []string{".", "org.", "net."})
 }
+
+// TestCompareFast checks Compare's unescaped path against the general one
+// on the root zone's names, in several cases, and on made-up ones.
+func TestCompareFast(t *testing.T) {
+	names := append([]string{".", "", "a", "a.", "A.", "a.b.", "b.a.", "xn--p1ai.", "a-.b", "zz.", "z.z.", "-.", "_x."}, loadRoot(t).Names()...)
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		a, b := names[r.IntN(len(names))], names[r.IntN(len(names))]
+		if r.IntN(3) == 0 {
+			a = strings.ToUpper(a)
+		}
+		if got, want := Compare(a, b), compareEscaped(a, b); got != want {
+			t.Fatalf("Compare(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	}
+}

@@ -344,6 +344,63 @@ func (z *Zone) appendSet(out []dns.RR, i int, s *rrset) []dns.RR {
 // Compare orders two domain names canonically (RFC 4034 §6.1): label by
 // label from the root, case-insensitively, as unsigned bytes.
 func Compare(a, b string) int {
+	if strings.IndexByte(a, '\\') >= 0 || strings.IndexByte(b, '\\') >= 0 {
+		return compareEscaped(a, b)
+	}
+	// Label by label from the right, without splitting.
+	ea, eb := len(a), len(b)
+	if ea > 0 && a[ea-1] == '.' {
+		ea--
+	}
+	if eb > 0 && b[eb-1] == '.' {
+		eb--
+	}
+	for {
+		switch {
+		case ea <= 0 && eb <= 0:
+			return 0
+		case ea <= 0:
+			return -1
+		case eb <= 0:
+			return 1
+		}
+		sa := strings.LastIndexByte(a[:ea], '.') + 1
+		sb := strings.LastIndexByte(b[:eb], '.') + 1
+		if c := compareFold(a[sa:ea], b[sb:eb]); c != 0 {
+			return c
+		}
+		ea, eb = sa-1, sb-1
+	}
+}
+
+// compareFold compares two labels as their lower-case bytes.
+func compareFold(x, y string) int {
+	for i := 0; i < len(x) && i < len(y); i++ {
+		cx, cy := x[i], y[i]
+		if 'A' <= cx && cx <= 'Z' {
+			cx += 'a' - 'A'
+		}
+		if 'A' <= cy && cy <= 'Z' {
+			cy += 'a' - 'A'
+		}
+		if cx != cy {
+			if cx < cy {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(x) < len(y):
+		return -1
+	case len(x) > len(y):
+		return 1
+	}
+	return 0
+}
+
+// compareEscaped is Compare for names with escapes in their labels.
+func compareEscaped(a, b string) int {
 	la, lb := dns.SplitDomainName(strings.ToLower(a)), dns.SplitDomainName(strings.ToLower(b))
 	for i, j := len(la)-1, len(lb)-1; i >= 0 || j >= 0; i, j = i-1, j-1 {
 		switch {
