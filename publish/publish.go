@@ -9,6 +9,7 @@ package publish
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -79,6 +80,7 @@ type Publisher struct {
 	// the next full step is due even if the ledger does not grow.
 	lastHead int64
 	nextFull time.Time
+	unsigned *zone.Zone // the unsigned version last signed
 
 	wake chan struct{} // Kick's signal to Run
 }
@@ -175,7 +177,14 @@ func (p *Publisher) step(ctx context.Context) error {
 		p.log.Info("key rollover", "action", a.String())
 	}
 	prev := p.current.Load()
-	z, stats, err := p.sign(zc, now)
+	var z *zone.Zone
+	var stats dnssec.Stats
+	if zc.Changed && prev != nil && len(acts) == 0 {
+		// New content, the same keys: sign what changed.
+		z, stats, err = p.patch(zc, prev.Zone, now)
+	} else {
+		z, stats, err = p.sign(zc, now)
+	}
 	if err != nil {
 		return err
 	}
@@ -229,10 +238,44 @@ func (p *Publisher) sign(zc *steward.ZoneContent, now time.Time) (*zone.Zone, dn
 	if err != nil {
 		return nil, dnssec.Stats{}, err
 	}
+	return p.signWhole(unsigned, now)
+}
+
+func (p *Publisher) signWhole(unsigned *zone.Zone, now time.Time) (*zone.Zone, dnssec.Stats, error) {
 	z, st, err := p.signer.UpdateZone(unsigned, p.sched.ZoneKeys(now), now)
 	if err != nil {
 		return nil, st, fmt.Errorf("sign: %w", err)
 	}
+	p.unsigned = unsigned
+	return z, st, nil
+}
+
+// patch signs new content as a change to the signed version prev: the
+// names whose records changed, the NSEC records around them, the SOA and
+// the ZONEMD (dnssec.Signer.Patch). It signs the whole zone instead when
+// the apex or the keys changed, or when prev has drifted far from its
+// flat base.
+func (p *Publisher) patch(zc *steward.ZoneContent, prev *zone.Zone, now time.Time) (*zone.Zone, dnssec.Stats, error) {
+	unsigned, err := rootzone.Build(&zc.Apex, zc.TLDs, zc.Publication.Serial)
+	if err != nil {
+		return nil, dnssec.Stats{}, err
+	}
+	if p.unsigned == nil {
+		return p.signWhole(unsigned, now)
+	}
+	changes, ok := unsignedChanges(p.unsigned, unsigned)
+	drift, _ := prev.Patched()
+	if !ok || len(drift)+len(changes) > maxPatched(len(unsigned.Names())) {
+		return p.signWhole(unsigned, now)
+	}
+	z, st, err := p.signer.Patch(prev, changes, unsigned.Serial, p.sched.ZoneKeys(now), now, true)
+	if errors.Is(err, dnssec.ErrFullSign) {
+		return p.signWhole(unsigned, now)
+	}
+	if err != nil {
+		return nil, st, fmt.Errorf("sign: %w", err)
+	}
+	p.unsigned = unsigned
 	return z, st, nil
 }
 

@@ -184,12 +184,18 @@ func TestPublish(t *testing.T) {
 	if ns := b.Zone.RRset("org.", 2); len(ns) != 2 {
 		t.Errorf("org. has %d NS records in the published zone", len(ns))
 	}
+	if changed, ok := b.Zone.Patched(); !ok || len(changed) > 8 {
+		t.Errorf("one change: patched %v, %d names changed", ok, len(changed))
+	}
 
 	// Days later the signatures are refreshed under a new serial.
 	f.clock.Advance(8 * 24 * time.Hour)
 	c := f.step(t)
 	if c.Serial != 2026030900 || c.Stats.Signed == 0 {
 		t.Errorf("refresh: serial %d, %d signatures", c.Serial, c.Stats.Signed)
+	}
+	if _, ok := c.Zone.Patched(); ok {
+		t.Error("the refresh did not sign the whole zone")
 	}
 }
 
