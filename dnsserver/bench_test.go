@@ -155,7 +155,7 @@ func BenchmarkSetZone(b *testing.B) {
 		b.Run(c.name+"/fast", func(b *testing.B) {
 			var f *fastZone
 			for b.Loop() {
-				f = newFastZone(z, ix, nil)
+				f = newFastZone(z, ix)
 			}
 			b.ReportMetric(float64(f.bytes())/1e6, "fast-MB")
 			b.ReportMetric(float64(len(f.arena))/1e6, "arena-MB")

@@ -12,47 +12,32 @@ import (
 )
 
 // The UDP fast path answers the common queries of an authoritative server
-// (referrals, DS, NXDOMAIN, apex data) from wire-format answers computed
-// once per zone version, without parsing the query into a dns.Msg or
-// packing a response. Everything else goes to the handler chain.
+// (referrals, DS, NXDOMAIN, apex data) in wire format, without parsing
+// the query into a dns.Msg or packing a response. Everything else goes to
+// the handler chain.
 //
-// When a version is installed, the answers the chain would give are
-// computed with the chain's own lookup and packed by miekg/dns into
-// "images": a message with a representative question B (the delegation
-// point, or the zone's origin) whose bytes after the question are kept in
-// one arena. An answer is a list of spans of images, each a run of whole
-// records, and the section counts; several answers share spans (the DS
-// RRset of a delegation is in its referral and in its DS answer, the NSEC
-// of a name in every NXDOMAIN it proves).
+// Referrals, DS answers and NXDOMAIN proofs are composed for each query
+// from the zone's own wire-format records (fastpath.go), so that a zone
+// version costs the fast path nothing per name. The answers at the apex
+// and the negative SOA are computed once per version with the chain's own
+// lookup and packed by miekg/dns into "images": a message with the
+// origin as its question B whose bytes after the question are kept in one
+// arena. An apex answer is a list of spans of images, each a run of whole
+// records, and the section counts.
 //
-// A response is the query's header and question (with the client's case)
-// followed by the spans and, when the query had EDNS0, an OPT record. The
-// compression pointers in a span point into B, which is a suffix of the
-// query name, or into a span of the same image: each is moved by where B's
-// suffix and that span end up in the response. The tables are flat slices
-// of integers and bytes, which the garbage collector does not scan.
-
-// Node kinds of the name table.
-const (
-	nodeApex = iota + 1
-	nodeCut  // a delegation point
-	nodeSlow // any other name that exists: answered by the chain
-)
-
-// Answers of a delegation point, indexes into fastNode.ans.
-const (
-	ansRef   = iota // referral, DO clear
-	ansRefDO        // referral, DO set
-	ansDS           // DS query at the cut
-	ansDSDO
-)
+// The compression pointers in a span point into B, which is a suffix of
+// the query name, or into a span of the same image: each is moved by where
+// B's suffix and that span end up in the response. The tables are flat
+// slices of integers and bytes, which the garbage collector does not scan.
 
 const noIndex = ^uint32(0)
 
 // fastZone is the fast path's view of one zone version.
 type fastZone struct {
-	ix     *index
-	origin []byte // the origin in wire format, lower case
+	z       *zone.Zone
+	ix      *index
+	origin  []byte // the origin in wire format, lower case
+	olabels int    // labels in the origin
 
 	arena  []byte      // image bodies: the bytes after the question
 	fixes  []uint32    // arena offsets of compression pointers, ascending
@@ -61,16 +46,10 @@ type fastZone struct {
 	answrs []fastAnswer
 	refs   []uint32 // span numbers of answers
 
-	names []byte     // node names in wire format, lower case
-	nodes []fastNode // the name table's entries
-	table []uint32   // open addressing by hash of the name: node number + 1
-	mask  uint32
-
-	nsec      []uint32 // per index position: the span of its NSEC RRset and signatures
 	apexTypes []apexAnswer
 	apexOther [2]uint32 // NODATA at the apex (DO clear, set)
 	soaNeg    [2]uint32 // span: the negative SOA; the SOA and its signatures
-	wildCover uint32    // index position of the NSEC covering *.origin, or noIndex
+	wildCover int       // index position of the NSEC covering *.origin, or -1
 	nxdomain  bool      // names that do not exist can be answered (no wildcard at the apex)
 	signed    bool
 }
@@ -97,13 +76,6 @@ type fastAnswer struct {
 	nref       uint32
 }
 
-type fastNode struct {
-	name uint32 // offset in names
-	nlen uint8
-	kind uint8
-	ans  [4]uint32 // answer numbers (cuts), noIndex when absent
-}
-
 type apexAnswer struct {
 	qtype uint16
 	ans   [2]uint32 // DO clear, set
@@ -111,48 +83,20 @@ type apexAnswer struct {
 
 var errFastUnsupported = errors.New("dnsserver: answer not precomputable")
 
-// newFastZone computes the fast path's answers for a zone version. Names
-// whose answers it cannot precompute are left to the chain. It gives up,
-// returning nil, when keep (if not nil) reports false.
-func newFastZone(z *zone.Zone, ix *index, keep func() bool) *fastZone {
-	stopped := func(i int) bool { return keep != nil && i%4096 == 0 && !keep() }
-	f := &fastZone{ix: ix, wildCover: noIndex, signed: ix.signed}
+// newFastZone computes the fast path's answers at the apex of a zone
+// version; it returns nil when the zone cannot be served by the fast path
+// at all.
+func newFastZone(z *zone.Zone, ix *index) *fastZone {
+	f := &fastZone{z: z, ix: ix, wildCover: -1, signed: ix.signed, olabels: ix.labels}
 	origin, ok := wireName(z.Origin)
-	if !ok || len(ix.keys) == 0 || ix.names[0] != z.Origin {
+	if !ok || len(ix.auth) == 0 || ix.name(0) != z.Origin {
 		return nil
 	}
 	f.origin = origin
 	b := &fastBuilder{f: f, z: z}
-	// Room for the usual: an NSEC image per name, a referral per name.
-	f.arena = make([]byte, 0, 256*len(ix.names))
-	f.fixes = make([]uint32, 0, 8*len(ix.names))
-	f.spans = make([]fastSpan, 0, 5*len(ix.names))
-	f.refs = make([]uint32, 0, 8*len(ix.names))
-	f.answrs = make([]fastAnswer, 0, 4*len(ix.names))
-	f.images = make([]fastImage, 0, 2*len(ix.names))
-
-	// NSEC records, one image each, with the origin as B so that any
-	// query name in the zone can use them.
-	f.nsec = make([]uint32, len(ix.names))
-	for i, n := range ix.names {
-		if stopped(i) {
-			return nil
-		}
-		f.nsec[i] = noIndex
-		nsec := z.RRset(n, dns.TypeNSEC)
-		if len(nsec) == 0 {
-			continue
-		}
-		rrs := append(append([]dns.RR(nil), nsec...), z.Sigs(n, dns.TypeNSEC)...)
-		img, err := b.image(z.Origin, [3][]dns.RR{nil, rrs, nil})
-		if err != nil {
-			continue
-		}
-		f.nsec[i] = b.span(img, 0, len(rrs)) // noIndex if too large
-	}
 
 	// The apex: NODATA (whose image holds the negative SOA the NXDOMAIN
-	// answers use) and the answer to each type present.
+	// and DS NODATA answers use) and the answer to each type present.
 	apex, err := b.build(z.Origin, 0xff00, true)
 	if err != nil {
 		return nil
@@ -161,8 +105,14 @@ func newFastZone(z *zone.Zone, ix *index, keep func() bool) *fastZone {
 	nsigs := len(z.Sigs(z.Origin, dns.TypeSOA))
 	f.soaNeg[0] = b.span(apex.img, 0, 1)
 	f.soaNeg[1] = b.span(apex.img, 0, 1+nsigs)
-	if f.soaNeg[0] == noIndex || f.soaNeg[1] == noIndex {
-		return nil
+	for _, sp := range f.soaNeg {
+		// The negative SOA is copied alone: its pointers must stay
+		// within it or point into B.
+		a := fastAnswer{ref0: uint32(len(f.refs)), nref: 1}
+		f.refs = append(f.refs, sp)
+		if sp == noIndex || !f.resolvable(a) {
+			return nil
+		}
 	}
 	if other, err := b.build(z.Origin, 0xff00, false, apex); err == nil {
 		f.apexOther[0] = other.ans
@@ -192,52 +142,15 @@ func newFastZone(z *zone.Zone, ix *index, keep func() bool) *fastZone {
 	if z.Origin == "." {
 		f.nxdomain = !z.HasName("*.")
 	}
-	if c := ix.cover(ix.keys[0] + "*\x00"); c != "" {
-		if i, ok := ix.position(c); ok {
-			f.wildCover = uint32(i)
-		}
+	if c := ix.coverAt(canonicalKey(z.Origin) + "*\x00"); c >= 0 {
+		f.wildCover = c
 	}
-
-	// The name table: every authoritative name, and the empty
-	// non-terminals above them.
-	b.nodes = map[string]bool{}
-	for i, n := range ix.names {
-		if stopped(i) {
-			return nil
-		}
-		var nd fastNode
-		nd.ans = [4]uint32{noIndex, noIndex, noIndex, noIndex}
-		switch cut, isCut := ix.delegation(n); {
-		case n == z.Origin:
-			nd.kind = nodeApex
-		case isCut && cut == n:
-			nd.kind = nodeCut
-			if !b.delegation(n, i, &nd, apex) {
-				nd.kind = nodeSlow
-			}
-		default:
-			nd.kind = nodeSlow
-		}
-		b.addNode(n, nd)
-		// Empty non-terminals between n and the origin.
-		for off, end := dns.NextLabel(n, 0); !end && len(n)-off > len(z.Origin); off, end = dns.NextLabel(n, off) {
-			p := n[off:]
-			if z.HasName(p) {
-				break
-			}
-			b.addNode(p, fastNode{kind: nodeSlow, ans: [4]uint32{noIndex, noIndex, noIndex, noIndex}})
-		}
-	}
-	b.nodes = nil
-	f.buildTable()
-	f.arena = slices.Clip(append([]byte(nil), f.arena...))
-	f.fixes = slices.Clip(append([]uint32(nil), f.fixes...))
-	f.spans = slices.Clip(append([]fastSpan(nil), f.spans...))
-	f.refs = slices.Clip(append([]uint32(nil), f.refs...))
-	f.answrs = slices.Clip(append([]fastAnswer(nil), f.answrs...))
-	f.images = slices.Clip(append([]fastImage(nil), f.images...))
-	f.names = slices.Clip(append([]byte(nil), f.names...))
-	f.nodes = slices.Clip(append([]fastNode(nil), f.nodes...))
+	f.arena = slices.Clip(f.arena)
+	f.fixes = slices.Clip(f.fixes)
+	f.spans = slices.Clip(f.spans)
+	f.refs = slices.Clip(f.refs)
+	f.answrs = slices.Clip(f.answrs)
+	f.images = slices.Clip(f.images)
 	return f
 }
 
@@ -262,18 +175,10 @@ func fastSlowType(t uint16) bool {
 	return false
 }
 
-// position returns the index position of an authoritative name.
-func (ix *index) position(name string) (int, bool) {
-	key := canonicalKey(name)
-	i := ix.search(key)
-	return i, i < len(ix.keys) && ix.keys[i] == key
-}
-
 // fastBuilder holds what building a fastZone needs and then drops.
 type fastBuilder struct {
-	f     *fastZone
-	z     *zone.Zone
-	nodes map[string]bool
+	f *fastZone
+	z *zone.Zone
 	// ends[endsAt[i]:endsAt[i+1]] are the message offsets where the
 	// records of image i end.
 	ends   []uint32
@@ -298,70 +203,6 @@ type built struct {
 	rrs      []dns.RR // the records of the image img, if built made one
 	ans      uint32
 	sections [3][]dns.RR // the answer's
-}
-
-// delegation builds the four answers of delegation point cut, at index
-// position i: the referral from the chain's lookup, and the others from
-// its records as the lookup would make them (TestFastPathMatchesChain
-// checks that it does).
-func (b *fastBuilder) delegation(cut string, i int, nd *fastNode, apex *built) bool {
-	var cands []*built
-	if n := b.f.nsec[i]; n != noIndex {
-		s := b.f.spans[n]
-		cands = append(cands, &built{img: s.img, rrs: b.nsecRRs(cut)})
-	}
-	cands = append(cands, apex)
-	ref, err := b.build(cut, dns.TypeA, true, cands...)
-	if err != nil {
-		return false
-	}
-	nd.ans[ansRefDO] = ref.ans
-	cands = append(cands, ref)
-	// Without DO: the NS RRset alone in authority, the same glue.
-	var ns, ds, dsSigs []dns.RR
-	for _, rr := range ref.sections[1] {
-		switch rr.Header().Rrtype {
-		case dns.TypeNS:
-			ns = append(ns, rr)
-		case dns.TypeDS:
-			ds = append(ds, rr)
-		case dns.TypeRRSIG:
-			if rr.(*dns.RRSIG).TypeCovered == dns.TypeDS {
-				dsSigs = append(dsSigs, rr)
-			}
-		}
-	}
-	r, err := b.compose(cut, dns.RcodeSuccess, false, [3][]dns.RR{nil, ns, ref.sections[2]}, cands...)
-	if err != nil {
-		return false
-	}
-	nd.ans[ansRef] = r.ans
-	// DS: the RRset with AA, or NODATA.
-	var dsAns [2][3][]dns.RR
-	if len(ds) > 0 {
-		dsAns[0][0] = ds
-		dsAns[1][0] = append(append([]dns.RR(nil), ds...), dsSigs...)
-	} else {
-		soa := apex.sections[1][:1]
-		dsAns[0][1] = soa
-		dsAns[1][1] = append(append([]dns.RR(nil), soa...), b.z.Sigs(b.z.Origin, dns.TypeSOA)...)
-		if b.f.signed {
-			dsAns[1][1] = append(dsAns[1][1], b.nsecRRs(cut)...)
-		}
-	}
-	for j, sec := range dsAns {
-		r, err := b.compose(cut, dns.RcodeSuccess, true, sec, cands...)
-		if err != nil {
-			return false
-		}
-		nd.ans[ansDS+j] = r.ans
-	}
-	return true
-}
-
-func (b *fastBuilder) nsecRRs(n string) []dns.RR {
-	nsec := b.z.RRset(n, dns.TypeNSEC)
-	return append(append([]dns.RR(nil), nsec...), b.z.Sigs(n, dns.TypeNSEC)...)
 }
 
 // build runs the chain's lookup for qtype at name (a name the zone has)
@@ -641,64 +482,6 @@ func (f *fastZone) resolvable(a fastAnswer) bool {
 	return true
 }
 
-// addNode adds a name to the table's entries once.
-func (b *fastBuilder) addNode(name string, nd fastNode) {
-	if b.nodes[name] {
-		return
-	}
-	w, ok := wireName(name)
-	if !ok {
-		return
-	}
-	b.nodes[name] = true
-	nd.name = uint32(len(b.f.names))
-	nd.nlen = uint8(len(w))
-	b.f.names = append(b.f.names, w...)
-	b.f.nodes = append(b.f.nodes, nd)
-}
-
-func (f *fastZone) buildTable() {
-	size := uint32(16)
-	for size < uint32(len(f.nodes))*2 {
-		size <<= 1
-	}
-	f.table = make([]uint32, size)
-	f.mask = size - 1
-	for i, nd := range f.nodes {
-		h := hashName(f.names[nd.name:nd.name+uint32(nd.nlen)]) & f.mask
-		for f.table[h] != 0 {
-			h = (h + 1) & f.mask
-		}
-		f.table[h] = uint32(i) + 1
-	}
-}
-
-// hashName is FNV-1a over a name in wire format.
-func hashName(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	return h
-}
-
-// lookupNode returns the table entry of a lower-case wire name.
-func (f *fastZone) lookupNode(name []byte) (*fastNode, bool) {
-	h := hashName(name) & f.mask
-	for {
-		e := f.table[h]
-		if e == 0 {
-			return nil, false
-		}
-		nd := &f.nodes[e-1]
-		if int(nd.nlen) == len(name) && string(f.names[nd.name:nd.name+uint32(nd.nlen)]) == string(name) {
-			return nd, true
-		}
-		h = (h + 1) & f.mask
-	}
-}
-
 // wireName returns a name in wire format, lower case, without compression.
 func wireName(name string) ([]byte, bool) {
 	buf := make([]byte, 256)
@@ -726,5 +509,5 @@ func wireName(name string) ([]byte, bool) {
 func (f *fastZone) bytes() int {
 	return cap(f.arena) + cap(f.fixes)*4 + cap(f.images)*int(unsafe.Sizeof(fastImage{})) +
 		cap(f.spans)*int(unsafe.Sizeof(fastSpan{})) + cap(f.answrs)*int(unsafe.Sizeof(fastAnswer{})) +
-		cap(f.refs)*4 + cap(f.names) + cap(f.nodes)*int(unsafe.Sizeof(fastNode{})) + cap(f.table)*4 + cap(f.nsec)*4
+		cap(f.refs)*4
 }

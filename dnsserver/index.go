@@ -1,8 +1,10 @@
 package dnsserver
 
 import (
+	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/miekg/dns"
 
@@ -10,53 +12,130 @@ import (
 )
 
 // index holds what the answer path needs beyond a zone version's own
-// lookups, precomputed once per version so that a query allocates little:
-// the authoritative names (the apex, names in the zone proper, delegation
-// points; not the glue below them) as canonical keys in canonical order.
-// A name's key is its labels from the root down, each unescaped, lower
-// case and terminated by 0x00 (0x00 and 0x01 in labels escaped as 0x01
-// 0x01 and 0x01 0x02), so that comparing keys as strings is canonical
-// order (RFC 4034 §6.1) and an ancestor's key is a prefix of its
-// descendants' keys.
+// lookups, computed once per version in one pass over its names: the
+// authoritative names (the apex, names in the zone proper, delegation
+// points; not the glue below them), as positions in the zone's Names,
+// which are in canonical order, and the empty non-terminals above them.
+//
+// The order of names is that of their canonical keys. A name's key is its
+// labels from the root down, each unescaped, lower case and terminated by
+// 0x00 (0x00 and 0x01 in labels escaped as 0x01 0x01 and 0x01 0x02), so
+// that comparing keys as strings is canonical order (RFC 4034 §6.1) and
+// an ancestor's key is a prefix of its descendants' keys. The index keeps
+// only the first eight octets of each key, for quick comparisons; the rest
+// is computed from the name when those are equal.
 type index struct {
 	z      *zone.Zone
-	labels int      // labels in the origin
-	keys   []string // authoritative names' keys, sorted
-	names  []string // the names, in the same order
-	signed bool     // the apex has an NSEC record
+	labels int             // labels in the origin
+	names  []string        // z.Names()
+	auth   []uint32        // positions in names of the authoritative names, in canonical order
+	pre    []uint64        // per auth entry: the first 8 octets of its key, big-endian, zero-padded
+	ents   map[string]bool // empty non-terminals: names without records with authoritative names below
+	signed bool            // the apex has an NSEC record
 }
 
 func newIndex(z *zone.Zone) *index {
-	ix := &index{z: z, labels: dns.CountLabel(z.Origin)}
-	ix.signed = len(z.RRset(z.Origin, dns.TypeNSEC)) > 0
-	for _, n := range z.Names() {
-		if cut, ok := ix.delegation(n); ok && cut != n {
+	ix := &index{z: z, labels: dns.CountLabel(z.Origin), names: z.Names()}
+	ix.signed = ix.has(z.Origin, dns.TypeNSEC)
+	ix.auth = make([]uint32, 0, len(ix.names))
+	cut := "" // the last delegation point: the names below it are not authoritative
+	var kb, prev [2 * 256]byte
+	var key, last []byte
+	sorted := true
+	for i, n := range ix.names {
+		if cut != "" && isSubDomain(cut, n) {
 			continue // glue or occluded
 		}
-		ix.names = append(ix.names, n)
-		ix.keys = append(ix.keys, canonicalKey(n))
+		cut = ""
+		if n != z.Origin {
+			if f, e := z.Span(i, dns.TypeNS); f != e {
+				cut = n
+			}
+		}
+		ix.auth = append(ix.auth, uint32(i))
+		key = appendKey(kb[:0], n)
+		if sorted && len(ix.auth) > 1 && string(last) >= string(key) {
+			sorted = false
+		}
+		last = append(prev[:0], key...)
+		ix.pre = append(ix.pre, prefix8(key))
+		// Empty non-terminals between n and the origin.
+		for off, end := dns.NextLabel(n, 0); !end && len(n)-off > len(z.Origin); off, end = dns.NextLabel(n, off) {
+			p := n[off:]
+			if ix.ents[p] || z.Index(p) >= 0 {
+				break
+			}
+			if ix.ents == nil {
+				ix.ents = map[string]bool{}
+			}
+			ix.ents[p] = true
+		}
 	}
 	// z.Names is in canonical order already; sort all the same in case
 	// the two orders ever disagree on an odd name.
-	if !sort.StringsAreSorted(ix.keys) {
+	if !sorted {
 		sort.Sort(byKey{ix})
 	}
+	ix.auth = slices.Clip(ix.auth)
+	ix.pre = slices.Clip(ix.pre)
 	return ix
 }
 
 type byKey struct{ ix *index }
 
-func (b byKey) Len() int           { return len(b.ix.keys) }
-func (b byKey) Less(i, j int) bool { return b.ix.keys[i] < b.ix.keys[j] }
+func (b byKey) Len() int           { return len(b.ix.auth) }
+func (b byKey) Less(i, j int) bool { return canonicalKey(b.ix.name(i)) < canonicalKey(b.ix.name(j)) }
 func (b byKey) Swap(i, j int) {
-	b.ix.keys[i], b.ix.keys[j] = b.ix.keys[j], b.ix.keys[i]
-	b.ix.names[i], b.ix.names[j] = b.ix.names[j], b.ix.names[i]
+	b.ix.auth[i], b.ix.auth[j] = b.ix.auth[j], b.ix.auth[i]
+	b.ix.pre[i], b.ix.pre[j] = b.ix.pre[j], b.ix.pre[i]
+}
+
+// name returns the authoritative name at position i of the index.
+func (ix *index) name(i int) string { return ix.names[ix.auth[i]] }
+
+// has reports whether the zone has records of type t at name.
+func (ix *index) has(name string, t uint16) bool {
+	i := ix.z.Index(name)
+	if i < 0 {
+		return false
+	}
+	f, e := ix.z.Span(i, t)
+	return f != e
+}
+
+// prefix8 returns the first eight octets of a key, big-endian, padded
+// with zeros.
+func prefix8[T ~string | ~[]byte](key T) uint64 {
+	var v uint64
+	for i := range 8 {
+		v <<= 8
+		if i < len(key) {
+			v |= uint64(key[i])
+		}
+	}
+	return v
+}
+
+// compare compares key with the key of the authoritative name at
+// position i.
+func (ix *index) compare(key string, i int) int {
+	if p, q := prefix8(key), ix.pre[i]; p != q {
+		if p < q {
+			return -1
+		}
+		return 1
+	}
+	var kb [2 * 256]byte
+	return strings.Compare(key, unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.name(i)))))
 }
 
 // canonicalKey returns the key of a name in presentation format.
 func canonicalKey(name string) string {
-	var b strings.Builder
-	b.Grow(len(name) + 1)
+	return string(appendKey(make([]byte, 0, len(name)+1), name))
+}
+
+// appendKey appends the key of a name in presentation format to b.
+func appendKey(b []byte, name string) []byte {
 	end := len(name)
 	if end > 0 && name[end-1] == '.' && !escapedAt(name, end-1) {
 		end--
@@ -67,11 +146,11 @@ func canonicalKey(name string) string {
 		for start > 0 && !(name[start-1] == '.' && !escapedAt(name, start-1)) {
 			start--
 		}
-		writeLabel(&b, name[start:end])
-		b.WriteByte(0)
+		b = appendLabel(b, name[start:end])
+		b = append(b, 0)
 		end = start - 1
 	}
-	return b.String()
+	return b
 }
 
 // escapedAt reports whether the byte at i is escaped by backslashes.
@@ -83,7 +162,7 @@ func escapedAt(s string, i int) bool {
 	return n%2 == 1
 }
 
-func writeLabel(b *strings.Builder, label string) {
+func appendLabel(b []byte, label string) []byte {
 	for i := 0; i < len(label); i++ {
 		c := label[i]
 		if c == '\\' && i+1 < len(label) {
@@ -100,13 +179,14 @@ func writeLabel(b *strings.Builder, label string) {
 		}
 		switch c {
 		case 0:
-			b.WriteString("\x01\x01")
+			b = append(b, 1, 1)
 		case 1:
-			b.WriteString("\x01\x02")
+			b = append(b, 1, 2)
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
+	return b
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -125,7 +205,7 @@ func (ix *index) delegation(name string) (string, bool) {
 		n++
 	}
 	for i := n - ix.labels - 1; i >= 0; i-- {
-		if cut := name[offs[i]:]; len(ix.z.RRset(cut, dns.TypeNS)) > 0 {
+		if cut := name[offs[i]:]; ix.has(cut, dns.TypeNS) {
 			return cut, true
 		}
 	}
@@ -134,14 +214,41 @@ func (ix *index) delegation(name string) (string, bool) {
 
 // search returns the position of the first key not less than key.
 func (ix *index) search(key string) int {
-	return sort.SearchStrings(ix.keys, key)
+	lo, hi := 0, len(ix.auth)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ix.compare(key, m) > 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // exists reports whether the name with this key owns authoritative
 // records or is an empty non-terminal above some.
 func (ix *index) exists(key string) bool {
 	i := ix.search(key)
-	return i < len(ix.keys) && strings.HasPrefix(ix.keys[i], key)
+	if i == len(ix.auth) {
+		return false
+	}
+	var kb [2 * 256]byte
+	return strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.name(i)))), key)
+}
+
+// coverAt returns the position of the authoritative name before the name
+// with this key in canonical order, wrapping around to the last; -1 if
+// there is none.
+func (ix *index) coverAt(key string) int {
+	if len(ix.auth) == 0 {
+		return -1
+	}
+	i := ix.search(key) - 1
+	if i < 0 {
+		i = len(ix.auth) - 1
+	}
+	return i
 }
 
 // cover returns the owner of the NSEC record that covers the name with
@@ -149,17 +256,14 @@ func (ix *index) exists(key string) bool {
 // in canonical order, wrapping around to the last. It returns "" if that
 // name owns no NSEC (the zone is not signed with NSEC).
 func (ix *index) cover(key string) string {
-	if len(ix.keys) == 0 {
-		return ""
-	}
-	i := ix.search(key) - 1
+	i := ix.coverAt(key)
 	if i < 0 {
-		i = len(ix.keys) - 1
-	}
-	if len(ix.z.RRset(ix.names[i], dns.TypeNSEC)) == 0 {
 		return ""
 	}
-	return ix.names[i]
+	if f, e := ix.z.Span(int(ix.auth[i]), dns.TypeNSEC); f == e {
+		return ""
+	}
+	return ix.name(i)
 }
 
 // closestEncloser returns the longest existing ancestor of the name with

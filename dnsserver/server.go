@@ -424,7 +424,7 @@ func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}, wait t
 		}
 	}
 	start := time.Now()
-	fast := newFastZone(z, ix, current)
+	fast := newFastZone(z, ix)
 	if fast == nil {
 		if current() {
 			s.log.Warn("zone answers not precomputed; the handler chain answers every query", "zone", z.Origin, "serial", z.Serial)
@@ -441,7 +441,7 @@ func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}, wait t
 	with := *zs
 	with.fast = fast
 	s.snap.Store(sn.with(&with))
-	s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(fast.nodes),
+	s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(ix.auth),
 		"bytes", fast.bytes(), "seconds", time.Since(start).Seconds())
 }
 

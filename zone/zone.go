@@ -244,6 +244,15 @@ func (b *Builder) Zone() (*Zone, error) {
 	z.data = b.data
 	b.data = nil
 
+	if err := z.finish(); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// finish builds the name table of a zone whose names, sets, records and
+// data are in place, and reads its SOA.
+func (z *Zone) finish() error {
 	// The name table: a power of two at least twice the names.
 	slots := 16
 	for slots < 2*len(z.names) {
@@ -261,12 +270,15 @@ func (b *Builder) Zone() (*Zone, error) {
 	}
 
 	soa := z.RRset(z.Origin, dns.TypeSOA)
+	if len(soa) == 0 {
+		return fmt.Errorf("zone %s has no SOA record at its origin", z.Origin)
+	}
 	s, ok := soa[0].(*dns.SOA)
 	if !ok {
-		return nil, fmt.Errorf("zone %s: the SOA record has no data", z.Origin)
+		return fmt.Errorf("zone %s: the SOA record has no data", z.Origin)
 	}
 	z.soa, z.Serial = s, s.Serial
-	return z, nil
+	return nil
 }
 
 // lookup returns the index of a lower-case name, or -1.
