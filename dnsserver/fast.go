@@ -89,7 +89,7 @@ var errFastUnsupported = errors.New("dnsserver: answer not precomputable")
 func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	f := &fastZone{z: z, ix: ix, wildCover: -1, signed: ix.signed, olabels: ix.labels}
 	origin, ok := wireName(z.Origin)
-	if !ok || len(ix.auth) == 0 || ix.name(0) != z.Origin {
+	if !ok || len(ix.names) == 0 || ix.names[0] != z.Origin {
 		return nil
 	}
 	f.origin = origin

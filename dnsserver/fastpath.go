@@ -24,9 +24,10 @@ type fastScratch struct {
 // nsTarget is an NS record of a referral being composed: where its target
 // name is in the response, and the target's position in the zone.
 type nsTarget struct {
+	z   *zone.Zone // the flat version with its records, nil if none
+	pos int32
 	off uint16
-	pos int32 // -1 if the zone has no records there
-	in  bool  // in-domain: below the delegation point (RFC 9471)
+	in  bool // in-domain: below the delegation point (RFC 9471)
 }
 
 // respond answers the UDP query req into out from the precomputed
@@ -154,16 +155,16 @@ func (f *fastZone) respond(req, out []byte, maxUDP int, sc *fastScratch) (n, rco
 		if !ok {
 			return 0, 0, 0
 		}
-		pos := f.z.Index(unsafeString(p))
+		zz, pos := f.z.Locate(unsafeString(p))
 		switch {
-		case pos >= 0:
-			if first, end := f.z.Span(pos, dns.TypeNS); first == end {
+		case zz != nil:
+			if first, end := zz.Span(pos, dns.TypeNS); first == end {
 				return 0, 0, 0
 			}
 			if j == 0 && qtype == dns.TypeDS {
-				ok = f.dsAnswer(&w, pos, 12+int(top), nl, do, sc, &a)
+				ok = f.dsAnswer(&w, zz, pos, 12+int(top), nl, do, sc, &a)
 			} else {
-				ok = f.referral(&w, pos, int(top), name, do, sc, &a)
+				ok = f.referral(&w, zz, pos, int(top), name, do, sc, &a)
 			}
 		case f.ix.ents[string(p)] || !f.nxdomain:
 			return 0, 0, 0
@@ -321,8 +322,7 @@ func (w *fastWriter) signed(z *zone.Zone, pos, owner int, t uint16, do bool) (in
 // owner: the NS RRset in authority, with DO the DS RRset and its
 // signatures or the NSEC proving there is none, and the glue in
 // additional, in-domain first (required by RFC 9471), A before AAAA.
-func (f *fastZone) referral(w *fastWriter, pos, top int, name []byte, do bool, sc *fastScratch, a *fastAnswer) bool {
-	z := f.z
+func (f *fastZone) referral(w *fastWriter, z *zone.Zone, pos, top int, name []byte, do bool, sc *fastScratch, a *fastAnswer) bool {
 	owner, cut := 12+top, name[top:]
 	*a = fastAnswer{}
 	first, end := z.Span(pos, dns.TypeNS)
@@ -354,7 +354,8 @@ func (f *fastZone) referral(w *fastWriter, pos, top int, name []byte, do bool, s
 		if !ok {
 			return false
 		}
-		t.pos = int32(z.Index(unsafeString(p)))
+		gz, gpos := f.z.Locate(unsafeString(p))
+		t.z, t.pos = gz, int32(gpos)
 		t.in = len(lower) >= len(cut) && string(lower[len(lower)-len(cut):]) == string(cut) &&
 			(len(lower) == len(cut) || labelEndsAt(lower, len(lower)-len(cut)))
 		targets = append(targets, t)
@@ -376,10 +377,10 @@ func (f *fastZone) referral(w *fastWriter, pos, top int, name []byte, do bool, s
 	for _, in := range [2]bool{true, false} {
 		for _, t := range [2]uint16{dns.TypeA, dns.TypeAAAA} {
 			for _, g := range targets {
-				if g.in != in || g.pos < 0 {
+				if g.in != in || g.z == nil {
 					continue
 				}
-				n, ok := w.rrset(z, int(g.pos), int(g.off), t)
+				n, ok := w.rrset(g.z, int(g.pos), int(g.off), t)
 				if !ok {
 					return false
 				}
@@ -408,8 +409,7 @@ func labelEndsAt(name []byte, i int) bool {
 // zone position pos (the query name): the DS RRset with AA, or NODATA
 // with the negative SOA and, with DO in a signed zone, the NSEC at the
 // delegation point.
-func (f *fastZone) dsAnswer(w *fastWriter, pos, owner, nl int, do bool, sc *fastScratch, a *fastAnswer) bool {
-	z := f.z
+func (f *fastZone) dsAnswer(w *fastWriter, z *zone.Zone, pos, owner, nl int, do bool, sc *fastScratch, a *fastAnswer) bool {
 	*a = fastAnswer{bits: 0x0400}
 	n, ok := w.signed(z, pos, owner, dns.TypeDS, do)
 	if !ok {
@@ -461,15 +461,19 @@ func (f *fastZone) nxdomainAnswer(w *fastWriter, name []byte, nl int, do bool, s
 		if c < 0 || (i == 1 && c == cover) {
 			continue
 		}
-		pos := int(f.ix.auth[c])
-		if first, end := f.z.Span(pos, dns.TypeNSEC); first == end {
+		nsecName := f.ix.names[c]
+		zz, pos := f.z.Locate(nsecName)
+		if zz == nil {
+			continue
+		}
+		if first, end := zz.Span(pos, dns.TypeNSEC); first == end {
 			continue
 		}
 		owner := w.n
-		if !w.owner(f.ix.names[pos], len(f.z.Origin), origin) {
+		if !w.owner(nsecName, len(f.z.Origin), origin) {
 			return false
 		}
-		n, ok := w.named(f.z, pos, owner, dns.TypeNSEC)
+		n, ok := w.named(zz, pos, owner, dns.TypeNSEC)
 		if !ok {
 			return false
 		}

@@ -12,10 +12,11 @@ import (
 )
 
 // index holds what the answer path needs beyond a zone version's own
-// lookups, computed once per version in one pass over its names: the
+// lookups, computed once per version in one pass over its names (or, for a
+// patched version, from the index of the version patched: patch.go): the
 // authoritative names (the apex, names in the zone proper, delegation
-// points; not the glue below them), as positions in the zone's Names,
-// which are in canonical order, and the empty non-terminals above them.
+// points; not the glue below them) in canonical order, and the empty
+// non-terminals above them.
 //
 // The order of names is that of their canonical keys. A name's key is its
 // labels from the root down, each unescaped, lower case and terminated by
@@ -27,79 +28,80 @@ import (
 type index struct {
 	z      *zone.Zone
 	labels int             // labels in the origin
-	names  []string        // z.Names()
-	auth   []uint32        // positions in names of the authoritative names, in canonical order
-	pre    []uint64        // per auth entry: the first 8 octets of its key, big-endian, zero-padded
+	names  []string        // the authoritative names, in canonical order (the zone's strings)
+	pre    []uint64        // per name: the first 8 octets of its key, big-endian, zero-padded
 	ents   map[string]bool // empty non-terminals: names without records with authoritative names below
 	signed bool            // the apex has an NSEC record
 }
 
 func newIndex(z *zone.Zone) *index {
-	ix := &index{z: z, labels: dns.CountLabel(z.Origin), names: z.Names()}
+	ix := &index{z: z, labels: dns.CountLabel(z.Origin)}
 	ix.signed = ix.has(z.Origin, dns.TypeNSEC)
-	ix.auth = make([]uint32, 0, len(ix.names))
+	all := z.Names()
+	ix.names = make([]string, 0, len(all))
+	ix.pre = make([]uint64, 0, len(all))
 	cut := "" // the last delegation point: the names below it are not authoritative
 	var kb, prev [2 * 256]byte
 	var key, last []byte
 	sorted := true
-	for i, n := range ix.names {
+	for _, n := range all {
 		if cut != "" && isSubDomain(cut, n) {
 			continue // glue or occluded
 		}
 		cut = ""
-		if n != z.Origin {
-			if f, e := z.Span(i, dns.TypeNS); f != e {
-				cut = n
-			}
+		if n != z.Origin && ix.has(n, dns.TypeNS) {
+			cut = n
 		}
-		ix.auth = append(ix.auth, uint32(i))
+		ix.names = append(ix.names, n)
 		key = appendKey(kb[:0], n)
-		if sorted && len(ix.auth) > 1 && string(last) >= string(key) {
+		if sorted && len(ix.names) > 1 && string(last) >= string(key) {
 			sorted = false
 		}
 		last = append(prev[:0], key...)
 		ix.pre = append(ix.pre, prefix8(key))
-		// Empty non-terminals between n and the origin.
-		for off, end := dns.NextLabel(n, 0); !end && len(n)-off > len(z.Origin); off, end = dns.NextLabel(n, off) {
-			p := n[off:]
-			if ix.ents[p] || z.Index(p) >= 0 {
-				break
-			}
-			if ix.ents == nil {
-				ix.ents = map[string]bool{}
-			}
-			ix.ents[p] = true
-		}
+		ix.addENTs(n)
 	}
 	// z.Names is in canonical order already; sort all the same in case
 	// the two orders ever disagree on an odd name.
 	if !sorted {
 		sort.Sort(byKey{ix})
 	}
-	ix.auth = slices.Clip(ix.auth)
+	ix.names = slices.Clip(ix.names)
 	ix.pre = slices.Clip(ix.pre)
 	return ix
 }
 
+// addENTs adds the empty non-terminals between an authoritative name and
+// the origin to ix.ents, which it copies first if shared.
+func (ix *index) addENTs(n string) {
+	for off, end := dns.NextLabel(n, 0); !end && len(n)-off > len(ix.z.Origin); off, end = dns.NextLabel(n, off) {
+		p := n[off:]
+		if ix.ents[p] || ix.z.HasName(p) {
+			break
+		}
+		if ix.ents == nil {
+			ix.ents = map[string]bool{}
+		}
+		ix.ents[p] = true
+	}
+}
+
 type byKey struct{ ix *index }
 
-func (b byKey) Len() int           { return len(b.ix.auth) }
-func (b byKey) Less(i, j int) bool { return canonicalKey(b.ix.name(i)) < canonicalKey(b.ix.name(j)) }
+func (b byKey) Len() int           { return len(b.ix.names) }
+func (b byKey) Less(i, j int) bool { return canonicalKey(b.ix.names[i]) < canonicalKey(b.ix.names[j]) }
 func (b byKey) Swap(i, j int) {
-	b.ix.auth[i], b.ix.auth[j] = b.ix.auth[j], b.ix.auth[i]
+	b.ix.names[i], b.ix.names[j] = b.ix.names[j], b.ix.names[i]
 	b.ix.pre[i], b.ix.pre[j] = b.ix.pre[j], b.ix.pre[i]
 }
 
-// name returns the authoritative name at position i of the index.
-func (ix *index) name(i int) string { return ix.names[ix.auth[i]] }
-
 // has reports whether the zone has records of type t at name.
 func (ix *index) has(name string, t uint16) bool {
-	i := ix.z.Index(name)
-	if i < 0 {
+	zz, i := ix.z.Locate(name)
+	if zz == nil {
 		return false
 	}
-	f, e := ix.z.Span(i, t)
+	f, e := zz.Span(i, t)
 	return f != e
 }
 
@@ -126,7 +128,7 @@ func (ix *index) compare(key string, i int) int {
 		return 1
 	}
 	var kb [2 * 256]byte
-	return strings.Compare(key, unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.name(i)))))
+	return strings.Compare(key, unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.names[i]))))
 }
 
 // canonicalKey returns the key of a name in presentation format.
@@ -214,7 +216,7 @@ func (ix *index) delegation(name string) (string, bool) {
 
 // search returns the position of the first key not less than key.
 func (ix *index) search(key string) int {
-	lo, hi := 0, len(ix.auth)
+	lo, hi := 0, len(ix.names)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if ix.compare(key, m) > 0 {
@@ -230,23 +232,23 @@ func (ix *index) search(key string) int {
 // records or is an empty non-terminal above some.
 func (ix *index) exists(key string) bool {
 	i := ix.search(key)
-	if i == len(ix.auth) {
+	if i == len(ix.names) {
 		return false
 	}
 	var kb [2 * 256]byte
-	return strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.name(i)))), key)
+	return strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.names[i]))), key)
 }
 
 // coverAt returns the position of the authoritative name before the name
 // with this key in canonical order, wrapping around to the last; -1 if
 // there is none.
 func (ix *index) coverAt(key string) int {
-	if len(ix.auth) == 0 {
+	if len(ix.names) == 0 {
 		return -1
 	}
 	i := ix.search(key) - 1
 	if i < 0 {
-		i = len(ix.auth) - 1
+		i = len(ix.names) - 1
 	}
 	return i
 }
@@ -260,10 +262,10 @@ func (ix *index) cover(key string) string {
 	if i < 0 {
 		return ""
 	}
-	if f, e := ix.z.Span(int(ix.auth[i]), dns.TypeNSEC); f == e {
+	if !ix.has(ix.names[i], dns.TypeNSEC) {
 		return ""
 	}
-	return ix.name(i)
+	return ix.names[i]
 }
 
 // closestEncloser returns the longest existing ancestor of the name with

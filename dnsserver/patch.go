@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -42,16 +43,16 @@ func changedBetween(old, new *zone.Zone) ([]string, bool) {
 // a change moves a delegation point above names it leaves alone, which
 // changes whether those are authoritative: the whole index is rebuilt.
 func patchIndex(old *index, z *zone.Zone, changed []string) (*index, bool) {
-	ix := &index{z: z, labels: old.labels}
-	ix.signed = len(z.RRset(z.Origin, dns.TypeNSEC)) > 0
+	ix := &index{z: z, labels: old.labels, ents: maps.Clone(old.ents)}
+	ix.signed = ix.has(z.Origin, dns.TypeNSEC)
 	type entry struct {
 		key, name string
 		in        bool // in the new index
 	}
 	edits := make([]entry, 0, len(changed))
 	for _, n := range changed {
-		wasCut := n != z.Origin && len(old.z.RRset(n, dns.TypeNS)) > 0
-		isCut := n != z.Origin && len(z.RRset(n, dns.TypeNS)) > 0
+		wasCut := n != z.Origin && old.has(n, dns.TypeNS)
+		isCut := n != z.Origin && ix.has(n, dns.TypeNS)
 		if wasCut != isCut {
 			for d := z.Next(n); d != "" && isSubDomain(n, d); d = z.Next(d) {
 				if _, found := slices.BinarySearchFunc(changed, d, compareNames); !found {
@@ -67,31 +68,28 @@ func patchIndex(old *index, z *zone.Zone, changed []string) (*index, bool) {
 	}
 	slices.SortFunc(edits, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 
-	ix.keys = make([]string, 0, len(old.keys)+len(edits))
 	ix.names = make([]string, 0, len(old.names)+len(edits))
+	ix.pre = make([]uint64, 0, len(old.names)+len(edits))
 	i := 0
 	for _, e := range edits {
-		j := i + sortSearch(old.keys[i:], e.key)
-		ix.keys = append(ix.keys, old.keys[i:j]...)
+		j := max(i, old.search(e.key))
 		ix.names = append(ix.names, old.names[i:j]...)
+		ix.pre = append(ix.pre, old.pre[i:j]...)
 		i = j
-		if i < len(old.keys) && old.keys[i] == e.key {
+		if i < len(old.names) && old.compare(e.key, i) == 0 {
 			i++ // replaced or removed
 		}
 		if e.in {
-			ix.keys = append(ix.keys, e.key)
 			ix.names = append(ix.names, e.name)
+			ix.pre = append(ix.pre, prefix8(e.key))
+			// Names removed may leave empty non-terminals in ents,
+			// which only sends their queries to the handler chain.
+			ix.addENTs(e.name)
 		}
 	}
-	ix.keys = append(ix.keys, old.keys[i:]...)
 	ix.names = append(ix.names, old.names[i:]...)
+	ix.pre = append(ix.pre, old.pre[i:]...)
 	return ix, true
-}
-
-// sortSearch returns the position of the first key not less than key.
-func sortSearch(keys []string, key string) int {
-	i, _ := slices.BinarySearch(keys, key)
-	return i
 }
 
 func compareNames(a, b string) int {

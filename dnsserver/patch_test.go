@@ -78,7 +78,7 @@ func TestSetZonePatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := newIndex(flat)
-	if !slices.Equal(zs.ix.keys, want.keys) || !slices.Equal(zs.ix.names, want.names) || zs.ix.signed != want.signed {
+	if !slices.Equal(zs.ix.pre, want.pre) || !slices.Equal(zs.ix.names, want.names) || zs.ix.signed != want.signed {
 		t.Fatalf("patched index: %d names, want %d", len(zs.ix.names), len(want.names))
 	}
 	if len(zs.deltas) != 2 {
@@ -177,7 +177,7 @@ func TestSetZonePatchedCutMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, want := s.snap.Load().zones["."].ix, newIndex(flat)
-	if !slices.Equal(got.keys, want.keys) || !slices.Equal(got.names, want.names) {
+	if !slices.Equal(got.pre, want.pre) || !slices.Equal(got.names, want.names) {
 		t.Fatalf("index: %d names, want %d", len(got.names), len(want.names))
 	}
 }

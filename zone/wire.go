@@ -3,17 +3,29 @@ package zone
 import "encoding/binary"
 
 // Wire access, for a server that composes answers from the zone's own
-// bytes instead of decoded records. Names are numbered by their position
-// in Names, records by their place in the zone's tables; both numbers
-// belong to one version.
+// bytes instead of decoded records. A name's records are in a flat version
+// (the zone itself, or for a patched version its base or the small version
+// of its changes), numbered there: Locate finds them, Span and Record
+// read them.
 
-// Index returns the position in Names of a fully qualified name (in any
-// case), or -1 if no records are owned by it.
-func (z *Zone) Index(name string) int { return z.find(name) }
+// Locate returns the flat version holding the records of a fully
+// qualified name (in any case) and the name's number there, or nil and -1
+// if no records are owned by it.
+func (z *Zone) Locate(name string) (*Zone, int) {
+	zz := z
+	if z.over != nil {
+		zz = z.pick(name)
+	}
+	i := zz.find(name)
+	if i < 0 {
+		return nil, -1
+	}
+	return zz, i
+}
 
 // Span returns the numbers [first, end) of the records of the RRset of
-// type t at the name at position i of Names; first == end if there are
-// none.
+// type t at name number i of a flat version (as Locate returns it);
+// first == end if there are none.
 func (z *Zone) Span(i int, t uint16) (first, end uint32) {
 	if s := z.set(i, t); s != nil {
 		return s.first, s.first + s.n
@@ -21,7 +33,7 @@ func (z *Zone) Span(i int, t uint16) (first, end uint32) {
 	return 0, 0
 }
 
-// Record returns record k's TTL, class and RDATA in uncompressed wire
+// Record returns record k (of a flat version)'s TTL, class and RDATA in uncompressed wire
 // format. rdata must not be modified, and is valid as long as the zone.
 func (z *Zone) Record(k uint32) (ttl uint32, class uint16, rdata []byte) {
 	off := int(z.recs[k])
