@@ -131,6 +131,19 @@ func (z *Zone) Write(w io.Writer) error {
 func Load(r io.Reader, file, origin string) (*Zone, error) {
 	if rs, ok := r.(io.ReadSeeker); ok {
 		start, err := rs.Seek(0, io.SeekCurrent)
+		if ra, ok := r.(io.ReaderAt); ok && err == nil {
+			// A large file in canonical order: in chunks on all cores.
+			end, err := rs.Seek(0, io.SeekEnd)
+			if err == nil {
+				z, err := loadParallel(ra, start, end-start)
+				if err != errNotSimple {
+					return z, err
+				}
+			}
+			if _, err := rs.Seek(start, io.SeekStart); err != nil {
+				return nil, err
+			}
+		}
 		if err == nil {
 			z, err := loadSimple(rs, file)
 			if err != errNotSimple {
