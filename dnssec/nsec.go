@@ -228,7 +228,7 @@ func addNSEC(owners []*owner, class uint16, ttl uint32) {
 			set := &sets[i-lo]
 			*set = rrset{name: o.name, typ: dns.TypeNSEC, signed: true}
 			wires[i-lo] = buf[start:len(buf):len(buf)]
-			set.finishWires(wires[i-lo : i-lo+1 : i-lo+1])
+			set.setWires(wires[i-lo : i-lo+1 : i-lo+1])
 			o.add(set)
 		}
 	})

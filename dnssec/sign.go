@@ -304,6 +304,18 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 		}
 	}
 
+	if !s.once {
+		// The hashes that tell whether a set changed since the previous
+		// version.
+		parallel(len(owners), func(i int) {
+			for _, set := range owners[i].sets {
+				if set.signed {
+					set.hash()
+				}
+			}
+		})
+	}
+
 	// Sign everything but the ZONEMD, then digest, then sign the ZONEMD.
 	t := s.times(now)
 	nsigned := 0
@@ -884,6 +896,14 @@ func (s *rrset) finish() error {
 // finishWires takes the set's records in canonical wire form, sorted and
 // without duplicates, and computes the TTL and the hash.
 func (s *rrset) finishWires(wires [][]byte) {
+	s.setWires(wires)
+	s.hash()
+}
+
+// setWires takes the set's records in canonical wire form, sorted and
+// without duplicates, and computes the TTL: finishWires without the hash,
+// which only a Signer that keeps its signatures for the next version needs.
+func (s *rrset) setWires(wires [][]byte) {
 	s.wires = wires
 	s.ttl = wireTTL(wires[0])
 	s.ttlMismatch = false
@@ -892,11 +912,15 @@ func (s *rrset) finishWires(wires [][]byte) {
 			s.ttlMismatch = true
 		}
 	}
-	if len(wires) == 1 {
-		s.sum = sha256.Sum256(wires[0])
+}
+
+// hash computes the hash of the set's wires.
+func (s *rrset) hash() {
+	if len(s.wires) == 1 {
+		s.sum = sha256.Sum256(s.wires[0])
 	} else {
 		h := sha256.New()
-		for _, w := range wires {
+		for _, w := range s.wires {
 			h.Write(w)
 		}
 		h.Sum(s.sum[:0])

@@ -15,134 +15,51 @@ import (
 // collectZone is collect for records held by a zone version: it builds
 // each record's canonical wire form from the zone's wire data, with no
 // dns.RR in between but for the rare types whose RDATA names it cannot
-// find in wire form.
+// find in wire form. A flat version is read in runs of names, one per
+// goroutine at a time.
 func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 	originKey, err := sortKey(origin)
 	if err != nil {
 		return nil, nil, err
 	}
 	var owners []*owner
-	var o *owner
-	var ownerWire []byte
-	var class uint16
-	var buf [256]byte
-	last := ""
-	var set *rrset
-	var pending [][]byte
-	// Owners, sets, the sets' lists of wires and the wires themselves are
-	// carved out of larger blocks: a large zone is millions of each.
-	var ownerSlab []owner
-	var setSlab []rrset
-	var listSlab [][]byte
-	var arena []byte
-	alloc := func(n int) []byte {
-		if cap(arena)-len(arena) < n {
-			arena = make([]byte, 0, max(n, 1<<20))
-		}
-		start := len(arena)
-		arena = arena[:start+n]
-		return arena[start : start+n : start+n]
-	}
-	flush := func() {
-		if set != nil {
-			if set.wires == nil && len(pending) <= 4 {
-				// The usual case: a new set of a few records.
-				if cap(listSlab)-len(listSlab) < len(pending) {
-					listSlab = make([][]byte, 0, 4096)
-				}
-				start := len(listSlab)
-				listSlab = append(listSlab, pending...)
-				set.wires = listSlab[start:len(listSlab):len(listSlab)]
-			} else {
-				set.wires = slices.Concat(set.wires, pending)
-			}
-			pending = pending[:0]
-			set = nil
-		}
-	}
-	err = z.EachRdata(func(name string, typ, cl uint16, ttl uint32, rdata []byte) error {
-		if isDNSSECType(typ) {
-			return nil
-		}
-		if isMetaType(typ) {
-			return fmt.Errorf("%s: type %s cannot appear in a zone", name, dns.Type(typ))
-		}
-		if class == 0 {
+	if n := z.FlatNames(); n > 0 {
+		// The zone's class is that of its first record.
+		var class uint16
+		errFirst := errors.New("first")
+		z.EachRdataIn(0, 1, func(_ string, _, cl uint16, _ uint32, _ []byte) error {
 			class = cl
-		} else if cl != class {
-			return fmt.Errorf("%s %s: class %s, but the zone's is %s", name, dns.Type(typ), dns.Class(cl), dns.Class(class))
+			return errFirst
+		})
+		const run = 8192
+		runs := make([]collector, (n+run-1)/run)
+		parallel(len(runs), func(i int) {
+			c := &runs[i]
+			c.origin, c.originKey, c.class = origin, originKey, class
+			c.err = z.EachRdataIn(i*run, min((i+1)*run, n), c.add)
+			c.flush()
+		})
+		total := 0
+		for i := range runs {
+			if runs[i].err != nil {
+				return nil, nil, runs[i].err
+			}
+			total += len(runs[i].owners)
 		}
-		if o == nil || name != last {
-			flush()
-			last = name
-			cname, err := canonicalName(name)
-			if err != nil {
-				return err
-			}
-			key, err := sortKey(cname)
-			if err != nil {
-				return err
-			}
-			if key != originKey && !isBelow(key, originKey) {
-				return fmt.Errorf("%s is outside the zone %s", cname, origin)
-			}
-			if strings.HasPrefix(cname, "*") && !strings.HasPrefix(cname, "*.") {
-				return fmt.Errorf("%s: a label starting with '*' is only supported as the wildcard label", cname)
-			}
-			if len(owners) > 0 && owners[len(owners)-1].name == cname {
-				o = owners[len(owners)-1] // two spellings of one name
-			} else {
-				if len(ownerSlab) == 0 {
-					ownerSlab = make([]owner, 4096)
-				}
-				o = &ownerSlab[0]
-				ownerSlab = ownerSlab[1:]
-				*o = owner{name: cname, key: key}
-				owners = append(owners, o)
-			}
-			set = nil
-			n, err := dns.PackDomainName(cname, buf[:], 0, nil, false)
-			if err != nil {
-				return fmt.Errorf("bad domain name %q: %w", cname, err)
-			}
-			ownerWire = alloc(n)
-			copy(ownerWire, buf[:n])
-			lowerWireName(ownerWire)
+		owners = make([]*owner, 0, total)
+		for i := range runs {
+			owners = append(owners, runs[i].owners...)
+			runs[i] = collector{}
 		}
-		if set == nil || set.typ != typ {
-			flush()
-			if set = o.set(typ); set == nil {
-				if len(setSlab) == 0 {
-					setSlab = make([]rrset, 4096)
-				}
-				set = &setSlab[0]
-				setSlab = setSlab[1:]
-				*set = rrset{name: o.name, typ: typ}
-				o.add(set)
-			}
+		owners = mergeOwners(owners) // a name spelled two ways across runs
+	} else {
+		c := &collector{origin: origin, originKey: originKey}
+		if err := z.EachRdata(c.add); err != nil {
+			return nil, nil, err
 		}
-		w := alloc(len(ownerWire) + 10 + len(rdata))
-		copy(w, ownerWire)
-		h := w[len(ownerWire):]
-		binary.BigEndian.PutUint16(h, typ)
-		binary.BigEndian.PutUint16(h[2:], cl)
-		binary.BigEndian.PutUint32(h[4:], ttl)
-		binary.BigEndian.PutUint16(h[8:], uint16(len(rdata)))
-		copy(h[10:], rdata)
-		if !lowerRdataNames(typ, h[10:]) {
-			c, err := canonicalFromWire(o.name, typ, cl, ttl, rdata)
-			if err != nil {
-				return err
-			}
-			w = c
-		}
-		pending = append(pending, w)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+		c.flush()
+		owners = c.owners
 	}
-	flush()
 	if !slices.IsSortedFunc(owners, func(a, b *owner) int { return strings.Compare(a.key, b.key) }) {
 		slices.SortStableFunc(owners, func(a, b *owner) int { return strings.Compare(a.key, b.key) })
 		owners = mergeOwners(owners)
@@ -152,7 +69,7 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 	}
 	parallel(len(owners), func(i int) {
 		for _, s := range owners[i].sets {
-			s.finishWires(sortedWires(s.wires))
+			s.setWires(sortedWires(s.wires))
 		}
 	})
 	if err := checkSets(owners); err != nil {
@@ -164,6 +81,138 @@ func collectZone(origin string, z *zone.Zone) ([]*owner, *dns.SOA, error) {
 	}
 	soa := z.SOA()
 	return owners, soa, nil
+}
+
+// collector gathers the records of a run of a zone's names into owners,
+// carving owners, sets, the sets' lists of wires and the wires themselves
+// out of larger blocks: a large zone has millions of each.
+type collector struct {
+	origin, originKey string
+	class             uint16 // the zone's, 0 until known
+	owners            []*owner
+	o                 *owner
+	last              string
+	ownerWire         []byte
+	set               *rrset
+	pending           [][]byte
+	ownerSlab         []owner
+	setSlab           []rrset
+	listSlab          [][]byte
+	arena             []byte
+	err               error
+}
+
+// alloc returns n octets from the collector's arena.
+func (c *collector) alloc(n int) []byte {
+	if cap(c.arena)-len(c.arena) < n {
+		c.arena = make([]byte, 0, max(n, 1<<20))
+	}
+	start := len(c.arena)
+	c.arena = c.arena[:start+n]
+	return c.arena[start : start+n : start+n]
+}
+
+// flush ends the current set: its pending wires become its wires.
+func (c *collector) flush() {
+	set := c.set
+	if set == nil {
+		return
+	}
+	if set.wires == nil && len(c.pending) <= 4 {
+		// The usual case: a new set of a few records.
+		if cap(c.listSlab)-len(c.listSlab) < len(c.pending) {
+			c.listSlab = make([][]byte, 0, 4096)
+		}
+		start := len(c.listSlab)
+		c.listSlab = append(c.listSlab, c.pending...)
+		set.wires = c.listSlab[start:len(c.listSlab):len(c.listSlab)]
+	} else {
+		set.wires = slices.Concat(set.wires, c.pending)
+	}
+	c.pending = c.pending[:0]
+	c.set = nil
+}
+
+// add adds one record, as zone.Zone.EachRdata gives it.
+func (c *collector) add(name string, typ, cl uint16, ttl uint32, rdata []byte) error {
+	if isDNSSECType(typ) {
+		return nil
+	}
+	if isMetaType(typ) {
+		return fmt.Errorf("%s: type %s cannot appear in a zone", name, dns.Type(typ))
+	}
+	if c.class == 0 {
+		c.class = cl
+	} else if cl != c.class {
+		return fmt.Errorf("%s %s: class %s, but the zone's is %s", name, dns.Type(typ), dns.Class(cl), dns.Class(c.class))
+	}
+	if c.o == nil || name != c.last {
+		c.flush()
+		c.last = name
+		cname, err := canonicalName(name)
+		if err != nil {
+			return err
+		}
+		key, err := sortKey(cname)
+		if err != nil {
+			return err
+		}
+		if key != c.originKey && !isBelow(key, c.originKey) {
+			return fmt.Errorf("%s is outside the zone %s", cname, c.origin)
+		}
+		if strings.HasPrefix(cname, "*") && !strings.HasPrefix(cname, "*.") {
+			return fmt.Errorf("%s: a label starting with '*' is only supported as the wildcard label", cname)
+		}
+		if len(c.owners) > 0 && c.owners[len(c.owners)-1].name == cname {
+			c.o = c.owners[len(c.owners)-1] // two spellings of one name
+		} else {
+			if len(c.ownerSlab) == 0 {
+				c.ownerSlab = make([]owner, 4096)
+			}
+			c.o = &c.ownerSlab[0]
+			c.ownerSlab = c.ownerSlab[1:]
+			*c.o = owner{name: cname, key: key}
+			c.owners = append(c.owners, c.o)
+		}
+		var buf [256]byte
+		n, err := dns.PackDomainName(cname, buf[:], 0, nil, false)
+		if err != nil {
+			return fmt.Errorf("bad domain name %q: %w", cname, err)
+		}
+		c.ownerWire = c.alloc(n)
+		copy(c.ownerWire, buf[:n])
+		lowerWireName(c.ownerWire)
+	}
+	if c.set == nil || c.set.typ != typ {
+		c.flush()
+		if c.set = c.o.set(typ); c.set == nil {
+			if len(c.setSlab) == 0 {
+				c.setSlab = make([]rrset, 4096)
+			}
+			c.set = &c.setSlab[0]
+			c.setSlab = c.setSlab[1:]
+			*c.set = rrset{name: c.o.name, typ: typ}
+			c.o.add(c.set)
+		}
+	}
+	ow := c.ownerWire
+	w := c.alloc(len(ow) + 10 + len(rdata))
+	copy(w, ow)
+	h := w[len(ow):]
+	binary.BigEndian.PutUint16(h, typ)
+	binary.BigEndian.PutUint16(h[2:], cl)
+	binary.BigEndian.PutUint32(h[4:], ttl)
+	binary.BigEndian.PutUint16(h[8:], uint16(len(rdata)))
+	copy(h[10:], rdata)
+	if !lowerRdataNames(typ, h[10:]) {
+		cw, err := canonicalFromWire(c.o.name, typ, cl, ttl, rdata)
+		if err != nil {
+			return err
+		}
+		w = cw
+	}
+	c.pending = append(c.pending, w)
+	return nil
 }
 
 // mergeOwners merges adjacent owners of the same name (names the zone

@@ -219,3 +219,35 @@ func Assemble(origin string, parts []PartSize, fill func(part int, w *PartWriter
 	z.soa, z.Serial = s, s.Serial
 	return z, nil
 }
+
+// FlatNames returns the number of owner names of a flat version (any but
+// one made by Patch), whose records EachRdataIn reaches by the names'
+// index, or -1 for a patched version.
+func (z *Zone) FlatNames() int {
+	if z.over != nil {
+		return -1
+	}
+	return len(z.names)
+}
+
+// EachRdataIn is EachRdata for the names of index lo to hi-1 (in
+// canonical order) of a flat version; see FlatNames.
+func (z *Zone) EachRdataIn(lo, hi int, f func(name string, typ, class uint16, ttl uint32, rdata []byte) error) error {
+	if z.over != nil {
+		return fmt.Errorf("zone %s: EachRdataIn on a patched version", z.Origin)
+	}
+	for i := max(lo, 0); i < min(hi, len(z.names)); i++ {
+		for k := z.first[i]; k < z.first[i+1]; k++ {
+			s := &z.sets[k]
+			for r := s.first; r < s.first+s.n; r++ {
+				off := int(z.recs[r])
+				d := z.data[off:]
+				n := int(binary.BigEndian.Uint16(d[6:]))
+				if err := f(z.names[i], s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
