@@ -252,11 +252,41 @@ func (s *Signer) UpdateZone(unsigned *zone.Zone, keys SigningKeys, now time.Time
 
 // update signs the collected owners (see Update).
 func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys SigningKeys, now time.Time) (*zone.Zone, Stats, error) {
+	st, err := s.signOwners(origin, owners, soa, keys, now)
+	if err != nil {
+		return nil, st, err
+	}
+	// The zone is assembled from the wire forms at hand, not from dns.RR
+	// values, a run of owners per goroutine: it keeps records in wire
+	// format, in the order the owners and sets are already in.
+	z, err := assemble(origin, owners)
+	if err != nil {
+		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+	}
+	var next map[setKey]*signedSet
+	if !s.once {
+		next = map[setKey]*signedSet{}
+		for _, o := range owners {
+			for _, set := range o.sets {
+				if set.signed {
+					next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
+				}
+			}
+		}
+	}
+	s.prev = next
+	return z, st, nil
+}
+
+// signOwners adds the DNSKEY RRset, the NSEC chain and the ZONEMD to the
+// collected owners and signs them (see Update), leaving the result in the
+// owners' sets.
+func (s *Signer) signOwners(origin string, owners []*owner, soa *dns.SOA, keys SigningKeys, now time.Time) (Stats, error) {
 	var st Stats
 	class := soa.Hdr.Class
 	ks, err := prepareKeys(origin, class, s.dnskeyTTL(keys, soa), keys)
 	if err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+		return st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 
 	apex := owners[0]
@@ -279,9 +309,9 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 			case kindAuth:
 				if set.typ == dns.TypeDS {
 					if o == apex {
-						return nil, st, fmt.Errorf("sign %s: DS at the apex belongs in the parent zone", origin)
+						return st, fmt.Errorf("sign %s: DS at the apex belongs in the parent zone", origin)
 					}
-					return nil, st, fmt.Errorf("sign %s: DS at %s, which is not a delegation", origin, o.name)
+					return st, fmt.Errorf("sign %s: DS at %s, which is not a delegation", origin, o.name)
 				}
 				set.signed = true
 			case kindCut:
@@ -298,7 +328,7 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 		for _, set := range o.sets {
 			if set.wires == nil {
 				if err := set.finish(); err != nil {
-					return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+					return st, fmt.Errorf("sign %s: %w", origin, err)
 				}
 			}
 		}
@@ -335,40 +365,20 @@ func (s *Signer) update(origin string, owners []*owner, soa *dns.SOA, keys Signi
 		}
 	}
 	if err := runJobs(jobs); err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+		return st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 	digest, err := digestOwners(owners, dns.ZoneMDHashAlgSHA384)
 	if err != nil {
-		return nil, st, fmt.Errorf("sign %s: ZONEMD: %w", origin, err)
+		return st, fmt.Errorf("sign %s: ZONEMD: %w", origin, err)
 	}
 	md.Digest = hex.EncodeToString(digest)
 	if err := zonemd.finish(); err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+		return st, fmt.Errorf("sign %s: %w", origin, err)
 	}
 	if err := runJobs(s.plan(nil, zonemd, ks.zsks, t, &st)); err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
+		return st, fmt.Errorf("sign %s: %w", origin, err)
 	}
-
-	// The zone is assembled from the wire forms at hand, not from dns.RR
-	// values, a run of owners per goroutine: it keeps records in wire
-	// format, in the order the owners and sets are already in.
-	z, err := assemble(origin, owners)
-	if err != nil {
-		return nil, st, fmt.Errorf("sign %s: %w", origin, err)
-	}
-	var next map[setKey]*signedSet
-	if !s.once {
-		next = map[setKey]*signedSet{}
-		for _, o := range owners {
-			for _, set := range o.sets {
-				if set.signed {
-					next[setKey{set.name, set.typ}] = &signedSet{sum: set.sum, sigs: set.sigs}
-				}
-			}
-		}
-	}
-	s.prev = next
-	return z, st, nil
+	return st, nil
 }
 
 // assemblePart is how many owners assemble gives each goroutine at a time.

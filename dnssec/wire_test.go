@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ import (
 // with Ed25519 (deterministic signatures), for the small root-like zone,
 // the real root zone and a zone of odd records: names in upper case and
 // escaped in owners and RDATA, every type whose RDATA names canonical form
-// lowers, duplicates, a wildcard, a DNAME, glue.
+// lowers, duplicates, a wildcard, a DNAME, glue. SignZoneTo writes the
+// text Write writes of that zone.
 func TestUpdateZoneSameAsUpdate(t *testing.T) {
 	odd := []dns.RR{}
 	for _, s := range []string{
@@ -75,6 +77,17 @@ func TestUpdateZoneSameAsUpdate(t *testing.T) {
 			}
 			if err := Verify(b, testNow.Add(time.Hour)); err != nil {
 				t.Error(err)
+			}
+			// SignZoneTo writes what SignZone and Write write.
+			var want, got bytes.Buffer
+			if err := b.Write(&want); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := SignZoneTo(&got, uz, keys, DefaultPolicy, testNow); err != nil {
+				t.Fatal(err)
+			}
+			if want.String() != got.String() {
+				t.Errorf("SignZoneTo differs from Write:\n%s\n---\n%s", firstDiff(got.String(), want.String()), firstDiff(want.String(), got.String()))
 			}
 		})
 	}

@@ -61,13 +61,36 @@ func (m *Main) zoneSign(args []string) error {
 	if err != nil {
 		return err
 	}
-	z, st, err := dnssec.SignZone(unsigned, dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}, dnssec.DefaultPolicy, now)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *in, err)
-	}
-	unsigned = nil
+	keys := dnssec.SigningKeys{KSKs: []*dnssec.Key{ksk}, ZSKs: []*dnssec.Key{zsk}}
+	names := len(unsigned.Names())
+	var st dnssec.Stats
 	if *verify {
+		z, stats, err := dnssec.SignZone(unsigned, keys, dnssec.DefaultPolicy, now)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *in, err)
+		}
+		unsigned, st = nil, stats
 		if err := dnssec.Verify(z, now); err != nil {
+			return err
+		}
+		err = writeZoneFile(*out, m.Stdout, z.Write)
+		if err != nil {
+			return err
+		}
+	} else {
+		// Without a check of the whole signed zone, the signer writes it
+		// as it goes and never holds it.
+		err := writeZoneFile(*out, m.Stdout, func(w io.Writer) error {
+			u := unsigned
+			unsigned = nil // the signer lets go of it once read
+			var err error
+			st, err = dnssec.SignZoneTo(w, u, keys, dnssec.DefaultPolicy, now)
+			if err != nil {
+				return fmt.Errorf("%s: %w", *in, err)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -78,25 +101,22 @@ func (m *Main) zoneSign(args []string) error {
 			}
 		}
 	}
-	if err := writeZoneFile(*out, m.Stdout, z); err != nil {
-		return err
-	}
 	report := m.Stdout
 	if *out == "-" {
 		report = m.Stderr
 	}
 	ds := ksk.DNSKEY.ToDS(dns.SHA256)
 	fmt.Fprintf(report, "signed %s: %d names, %d signatures; KSK %d, ZSK %d (algorithm %d)\n%s\n",
-		apex, len(z.Names()), st.Signed, ksk.Tag(), zsk.Tag(), *alg, ds)
+		apex, names, st.Signed, ksk.Tag(), zsk.Tag(), *alg, ds)
 	return nil
 }
 
-// writeZoneFile writes z, one record per line in canonical order, to file
-// (- for w), atomically for a file.
-func writeZoneFile(file string, w io.Writer, z *zone.Zone) (err error) {
+// writeZoneFile writes a zone with write (zone.Zone.Write or the like) to
+// file (- for w), atomically for a file.
+func writeZoneFile(file string, w io.Writer, write func(io.Writer) error) (err error) {
 	if file == "-" {
 		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := z.Write(bw); err != nil {
+		if err := write(bw); err != nil {
 			return err
 		}
 		return bw.Flush()
@@ -112,7 +132,7 @@ func writeZoneFile(file string, w io.Writer, z *zone.Zone) (err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := z.Write(bw); err != nil {
+	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
