@@ -25,6 +25,7 @@ var chain = []struct {
 	{"notify", newNotifyHandler},
 	{"chaos", newChaos},
 	{"transfer", newTransfer},
+	{"update", newUpdate},
 	{"authoritative", newAuthoritative},
 }
 

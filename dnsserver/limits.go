@@ -17,12 +17,23 @@ func acceptMsg(dh dns.Header) dns.MsgAcceptAction {
 		return dns.MsgIgnore
 	}
 	// A request with more records than a query, a NOTIFY or an IXFR could
-	// carry is not worth parsing.
+	// carry is not worth parsing; an UPDATE carries prerequisites and
+	// changes, up to maxUpdateRecords of each.
+	if int(dh.Bits>>11)&0xf == dns.OpcodeUpdate {
+		if dh.Qdcount > 4 || dh.Ancount > maxUpdateRecords || dh.Nscount > maxUpdateRecords || dh.Arcount > 2 {
+			return dns.MsgReject
+		}
+		return dns.MsgAccept
+	}
 	if dh.Qdcount > 4 || dh.Ancount > 1 || dh.Nscount > 1 || dh.Arcount > 2 {
 		return dns.MsgReject
 	}
 	return dns.MsgAccept
 }
+
+// maxUpdateRecords bounds the prerequisites and the changes of one DNS
+// UPDATE.
+const maxUpdateRecords = 4096
 
 // invalidMsg logs a request that could not be parsed.
 func (s *Server) invalidMsg(m []byte, err error) {
@@ -31,7 +42,7 @@ func (s *Server) invalidMsg(m []byte, err error) {
 }
 
 // newLimits answers requests this server does not take: NOTIMP for
-// opcodes other than QUERY and NOTIFY and for obsolete query types,
+// opcodes other than QUERY, NOTIFY and UPDATE and for obsolete query types,
 // FORMERR for a request without exactly one question or with records where
 // a query has none, REFUSED for classes other than IN and CH. It also reads
 // EDNS0 (RFC 6891): more than one OPT is FORMERR, a version above 0
@@ -42,7 +53,7 @@ func newLimits(s *Server, next handler) handler {
 		if r.Response {
 			return noAnswer, nil
 		}
-		if r.Opcode != dns.OpcodeQuery && r.Opcode != dns.OpcodeNotify {
+		if r.Opcode != dns.OpcodeQuery && r.Opcode != dns.OpcodeNotify && r.Opcode != dns.OpcodeUpdate {
 			return s.refuse(w, q, dns.RcodeNotImplemented, "opcode", dns.OpcodeToString[r.Opcode]), nil
 		}
 		if len(r.Question) != 1 {
@@ -86,7 +97,7 @@ func newLimits(s *Server, next handler) handler {
 			q.size = dns.MaxMsgSize
 		}
 
-		if r.Opcode == dns.OpcodeNotify {
+		if r.Opcode == dns.OpcodeNotify || r.Opcode == dns.OpcodeUpdate {
 			return next.serveDNS(ctx, w, q)
 		}
 		// A query carries nothing in the answer section, and in the

@@ -50,6 +50,9 @@ type Config struct {
 	// Transfer holds the transfer policy of each zone, keyed by origin
 	// ("." for the root). A zone without one refuses all transfers.
 	Transfer map[string]TransferPolicy
+	// Update holds the DNS UPDATE policy of each zone, keyed by origin. A
+	// zone without one refuses all updates.
+	Update map[string]UpdatePolicy
 	// NotifyRetries is how many times a NOTIFY is resent when a secondary
 	// does not answer; 0 means DefaultNotifyRetries, negative means none.
 	NotifyRetries int
@@ -97,6 +100,7 @@ type Server struct {
 
 	snap atomic.Pointer[snapshot]
 	mu   sync.Mutex // serialises SetZone
+	umu  sync.Mutex // serialises DNS UPDATE
 
 	// Lifecycle: ctx is cancelled by Close; wg counts the goroutines the
 	// server owns (listeners and notifiers).
@@ -137,6 +141,11 @@ func New(cfg Config) *Server {
 		transfer[strings.ToLower(dns.Fqdn(origin))] = p
 	}
 	cfg.Transfer = transfer
+	update := map[string]UpdatePolicy{}
+	for origin, p := range cfg.Update {
+		update[strings.ToLower(dns.Fqdn(origin))] = p
+	}
+	cfg.Update = update
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,

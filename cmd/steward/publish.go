@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,14 +110,11 @@ func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logg
 	var dnsSrv *dnsserver.Server
 	var sink publish.ZoneSink
 	if f.dns != "" {
-		policy := dnsserver.TransferPolicy{}
-		for _, p := range splitComma(f.allow) {
-			pfx, err := netip.ParsePrefix(p)
-			if err != nil {
-				return nil, nil, usagef("--allow-transfer: %q is not a prefix", p)
-			}
-			policy.Allow = append(policy.Allow, pfx)
+		allow, err := parsePrefixes("--allow-transfer", f.allow)
+		if err != nil {
+			return nil, nil, err
 		}
+		policy := dnsserver.TransferPolicy{Allow: allow}
 		tsigKeys, err := f.tsigKeys()
 		if err != nil {
 			return nil, nil, err

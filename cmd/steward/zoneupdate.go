@@ -1,0 +1,150 @@
+package main
+
+import (
+	"crypto"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"steward/dnssec"
+	"steward/dnsserver"
+	"steward/zone"
+)
+
+// readBINDKeys reads the DNSSEC keys of origin from the
+// K<zone>.+<alg>+<tag>.key/.private pairs in dir, as `zone sign --keys`
+// and dnssec-keygen write them: keys with the SEP flag are KSKs, the
+// others ZSKs.
+func readBINDKeys(dir, origin string) (dnssec.SigningKeys, error) {
+	var keys dnssec.SigningKeys
+	paths, err := filepath.Glob(filepath.Join(dir, "K*.key"))
+	if err != nil {
+		return keys, err
+	}
+	for _, path := range paths {
+		k, err := readBINDKey(path)
+		if err != nil {
+			return keys, err
+		}
+		if !strings.EqualFold(k.DNSKEY.Hdr.Name, origin) {
+			continue
+		}
+		if k.DNSKEY.Flags&dns.SEP != 0 {
+			keys.KSKs = append(keys.KSKs, k)
+		} else {
+			keys.ZSKs = append(keys.ZSKs, k)
+		}
+	}
+	if len(keys.KSKs) == 0 || len(keys.ZSKs) == 0 {
+		return keys, fmt.Errorf("%s: no KSK and ZSK of %s (K%s+*.key with its .private)", dir, origin, strings.TrimSuffix(origin, "."))
+	}
+	return keys, nil
+}
+
+// readBINDKey reads one key pair: the DNSKEY record in path and the
+// private key in the .private file beside it.
+func readBINDKey(path string) (*dnssec.Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, ".", path)
+	var key *dns.DNSKEY
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		k, isKey := rr.(*dns.DNSKEY)
+		if !isKey || key != nil {
+			return nil, fmt.Errorf("%s: want exactly one DNSKEY record", path)
+		}
+		key = k
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	if key == nil {
+		return nil, fmt.Errorf("%s: no DNSKEY record", path)
+	}
+	privPath := strings.TrimSuffix(path, ".key") + ".private"
+	pf, err := os.Open(privPath)
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	priv, err := key.ReadPrivateKey(pf, privPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", privPath, err)
+	}
+	k := &dnssec.Key{DNSKEY: key}
+	var ok bool
+	if k.Signer, ok = priv.(crypto.Signer); !ok {
+		return nil, fmt.Errorf("%s: not a signing key", privPath)
+	}
+	return k, nil
+}
+
+// zoneUpdater makes the versions of a zone served by `zone serve` that
+// DNS UPDATE asks for: a signed zone is re-signed where the change touches
+// it (dnssec.Signer.Patch) at once, without a ZONEMD, and the ZONEMD
+// follows in the next version once updates have stopped for a moment; an
+// unsigned zone just gets the change and a new serial.
+type zoneUpdater struct {
+	srv    *dnsserver.Server
+	log    *slog.Logger
+	keys   *dnssec.SigningKeys // nil for an unsigned zone
+	signer *dnssec.Signer
+	settle time.Duration // quiet time before the ZONEMD follows
+
+	mu    sync.Mutex
+	timer *time.Timer
+}
+
+// apply is dnsserver.UpdatePolicy.Apply.
+func (u *zoneUpdater) apply(cur *zone.Zone, changes []zone.Change) (*zone.Zone, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	serial := cur.Serial + 1
+	if u.keys == nil {
+		soa := dns.Copy(cur.SOA()).(*dns.SOA)
+		soa.Serial = serial
+		apex := zone.Change{Name: cur.Origin, Records: []dns.RR{soa}}
+		for _, t := range cur.Types(cur.Origin) {
+			if t != dns.TypeSOA {
+				apex.Records = append(apex.Records, cur.RRset(cur.Origin, t)...)
+			}
+		}
+		return cur.Patch(append(changes, apex))
+	}
+	z, _, err := u.signer.Patch(cur, changes, serial, *u.keys, time.Now(), false)
+	if err != nil {
+		return nil, err
+	}
+	if u.timer != nil {
+		u.timer.Stop()
+	}
+	u.timer = time.AfterFunc(u.settle, func() { u.digest(z) })
+	return z, nil
+}
+
+// digest serves the version after z with its ZONEMD, if z is still the
+// version served.
+func (u *zoneUpdater) digest(z *zone.Zone) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.srv.Zone(z.Origin) != z {
+		return // a later update has its own timer
+	}
+	start := time.Now()
+	next, _, err := u.signer.Patch(z, nil, z.Serial+1, *u.keys, time.Now(), true)
+	if err != nil {
+		u.log.Error("ZONEMD after updates", "zone", z.Origin, "err", err)
+		return
+	}
+	u.srv.SetZone(next)
+	u.log.Info("ZONEMD after updates", "zone", z.Origin, "serial", next.Serial, "seconds", time.Since(start).Seconds())
+}

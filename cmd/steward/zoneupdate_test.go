@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"steward"
+	"steward/internal/testproc"
+	"steward/zone"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestZoneServeUpdate signs a generated zone, serves it with updates
+// allowed, and changes it with BIND's nsupdate (TSIG key from
+// rndc-confgen): a DS replaced, a delegation added with glue, one removed.
+// dig sees each change signed at once; the version with the ZONEMD
+// follows, and the zone taken by AXFR passes dnssec-verify and
+// ldns-verify-zone with its ZONEMD checked. Bad updates are refused and
+// change nothing.
+func TestZoneServeUpdate(t *testing.T) {
+	nsupdate := testproc.Need(t, "nsupdate")
+	dig := testproc.Need(t, "dig")
+	keygen := testproc.Need(t, "rndc-confgen")
+	verify := testproc.Need(t, "dnssec-verify")
+	ldns := testproc.Need(t, "ldns-verify-zone")
+
+	dir := t.TempDir()
+	in, signed, keys := filepath.Join(dir, "in.zone"), filepath.Join(dir, "signed.zone"), filepath.Join(dir, "keys")
+	mustRun(t, "zone", "generate", "--delegations", "300", "--seed", "3", "--out", in)
+	mustRun(t, "zone", "sign", "--in", in, "--out", signed, "--keys", keys)
+	keyFile := filepath.Join(dir, "update.conf") // nsupdate -k takes a name ending in .key for a dnssec-keygen pair
+	if out, err := osexec.Command(keygen, "-a", "-A", "hmac-sha256", "-k", "update-key", "-c", keyFile).CombinedOutput(); err != nil {
+		t.Fatalf("rndc-confgen: %v\n%s", err, out)
+	}
+	f, err := os.Open(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z0, err := zone.Load(f, signed, ".")
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A delegation with a DS to replace, one without glue below it to
+	// remove.
+	var withDS, plain string
+	for _, n := range z0.Names() {
+		if cut, ok := z0.Delegation(n); !ok || cut != n {
+			continue
+		}
+		below := z0.Next(n)
+		hasGlue := below != "" && dns.IsSubDomain(n, below)
+		switch {
+		case withDS == "" && len(z0.RRset(n, dns.TypeDS)) > 0:
+			withDS = n
+		case plain == "" && !hasGlue && n != withDS:
+			plain = n
+		}
+	}
+
+	port := testproc.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	m := &Main{Stdout: &logs, Stderr: &logs, Clock: steward.SystemClock{}}
+	go func() {
+		done <- m.Run(ctx, []string{"zone", "serve", "--in", signed, "--dns", addr, "--keys", keys,
+			"--tsig-file", keyFile, "--allow-update", "127.0.0.1/32", "--allow-transfer", "127.0.0.1/32", "--zonemd-after", "300ms"})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("zone serve: %v", err)
+		}
+	}()
+	ask := func(name string, typ uint16) *dns.Msg {
+		t.Helper()
+		q := new(dns.Msg)
+		q.SetQuestion(name, typ)
+		q.SetEdns0(4096, true)
+		var r *dns.Msg
+		var err error
+		for range 100 {
+			if r, _, err = (&dns.Client{Net: "tcp"}).Exchange(q, addr); err == nil {
+				return r
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("query %s: %v\n%s", name, err, logs.String())
+		return nil
+	}
+	serial := func() uint32 { return ask(".", dns.TypeSOA).Answer[0].(*dns.SOA).Serial }
+	if s := serial(); s != z0.Serial {
+		t.Fatalf("serving serial %d, want %d", s, z0.Serial)
+	}
+
+	update := func(key bool, script string) (string, error) {
+		args := []string{}
+		if key {
+			args = append(args, "-k", keyFile)
+		}
+		cmd := osexec.Command(nsupdate, args...)
+		cmd.Stdin = strings.NewReader(fmt.Sprintf("server 127.0.0.1 %d\nzone .\n%ssend\n", port, script))
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	// Refused, and nothing changes: at the apex, a signer's record,
+	// without the key, outside the zone's names (NOTZONE is the server's
+	// answer for another zone's name; nsupdate checks it first).
+	for _, bad := range []struct {
+		key    bool
+		script string
+		want   string
+	}{
+		{true, "update add . 3600 IN TXT \"apex\"\n", "REFUSED"},
+		{true, "update add " + withDS + " 3600 IN NSEC a. NS\n", "REFUSED"},
+		{false, "update add newtld. 3600 IN NS ns.example.\n", "REFUSED"},
+		// A DS left at a name that is no longer a delegation.
+		{true, "update delete " + withDS + " NS\n", "REFUSED"},
+		// A prerequisite that does not hold.
+		{true, "prereq nxdomain " + withDS + "\nupdate add newtld. 3600 IN NS ns.example.\n", "YXDOMAIN"},
+	} {
+		out, err := update(bad.key, bad.script)
+		if err == nil || !strings.Contains(out, bad.want) {
+			t.Errorf("update %q: %v, want %s\n%s", bad.script, err, bad.want, out)
+		}
+	}
+	if s := serial(); s != z0.Serial {
+		t.Fatalf("a refused update changed the serial to %d", s)
+	}
+
+	newDS := "12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+	script := "update delete " + withDS + " DS\n" +
+		"update add " + withDS + " 86400 IN DS " + newDS + "\n" +
+		"update add zzzz-steward. 172800 IN NS ns1.zzzz-steward.\n" +
+		"update add ns1.zzzz-steward. 172800 IN A 192.0.2.53\n" +
+		"update delete " + plain + "\n"
+	if out, err := update(true, script); err != nil {
+		t.Fatalf("nsupdate: %v\n%s\n%s", err, out, logs.String())
+	}
+	r := ask(withDS, dns.TypeDS)
+	if len(r.Answer) != 2 || !strings.Contains(r.Answer[0].String(), "12345") || r.Answer[1].(*dns.RRSIG).TypeCovered != dns.TypeDS {
+		t.Errorf("the new DS, signed: %v", r.Answer)
+	}
+	if r := ask("www."+plain, dns.TypeA); r.Rcode != dns.RcodeNameError {
+		t.Errorf("%s removed: rcode %s", plain, dns.RcodeToString[r.Rcode])
+	}
+	if r := ask("zzzz-steward.", dns.TypeNS); len(r.Ns) == 0 || r.Ns[0].Header().Rrtype != dns.TypeNS {
+		t.Errorf("zzzz-steward.: no referral: %v", r)
+	}
+
+	// The ZONEMD follows, in the next version.
+	deadline := time.Now().Add(20 * time.Second)
+	for serial() != z0.Serial+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no version with a ZONEMD after the update:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	axfr := osexec.Command(dig, "-k", keyFile, "-p", fmt.Sprint(port), "@127.0.0.1", ".", "AXFR", "+nocmd", "+nostats", "+onesoa")
+	b, err := axfr.Output()
+	if err != nil {
+		t.Fatalf("dig AXFR: %v", err)
+	}
+	var text strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		if line != "" && !strings.HasPrefix(line, ";") && !strings.Contains(line, "\tTSIG\t") {
+			text.WriteString(line + "\n")
+		}
+	}
+	got := filepath.Join(dir, "got.zone")
+	if err := os.WriteFile(got, []byte(text.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "ZONEMD") || !strings.Contains(text.String(), "zzzz-steward.") {
+		t.Fatalf("the transferred zone lacks the ZONEMD or the change")
+	}
+	if b, err := osexec.Command(verify, "-o", ".", got).CombinedOutput(); err != nil {
+		t.Errorf("dnssec-verify: %v\n%s", err, b)
+	}
+	if b, err := osexec.Command(ldns, "-ZZ", got).CombinedOutput(); err != nil {
+		t.Errorf("ldns-verify-zone -ZZ: %v\n%s", err, b)
+	}
+}
