@@ -24,6 +24,9 @@ func FuzzServeDNS(f *testing.F) {
 			"example.": {Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 			".":        {Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}},
 		},
+		Update: map[string]UpdatePolicy{
+			"example.": {Allow: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}, Apply: applyUnsigned},
+		},
 	}
 	s := New(cfg)
 	s.SetZone(rootZone(f))
@@ -58,6 +61,16 @@ func FuzzServeDNS(f *testing.F) {
 	seed(false, ask{name: "example.", qtype: dns.TypeAXFR}, func(m *dns.Msg) { m.SetTsig(xfrKey.Name, dns.HmacSHA256, 300, 0) })
 	seed(true, ask{name: "example.", qtype: dns.TypeSOA}, func(m *dns.Msg) { m.SetNotify("example.") })
 	seed(true, ask{name: "example.", qtype: dns.TypeSOA}, func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate })
+	seed(true, ask{name: "example.", qtype: dns.TypeSOA}, func(m *dns.Msg) {
+		m.SetUpdate("example.")
+		m.Extra = nil
+		m.Used([]dns.RR{mustRR(f, "mail.example. 0 IN A 192.0.2.25")})
+		m.NameNotUsed([]dns.RR{mustRR(f, "new.example. 0 IN A 0.0.0.0")})
+		m.Insert([]dns.RR{mustRR(f, "new.example. 300 IN A 192.0.2.1"), mustRR(f, "sub2.example. 300 IN NS ns.sub2.example.")})
+		m.Remove([]dns.RR{mustRR(f, "mail.example. 3600 IN A 192.0.2.25")})
+		m.RemoveRRset([]dns.RR{mustRR(f, "alias.example. 0 IN CNAME x.example.")})
+		m.RemoveName([]dns.RR{mustRR(f, "dangling.example. 0 IN A 0.0.0.0")})
+	})
 	f.Add([]byte{0, 0x12, 0x34})
 	f.Add(make([]byte, 13))
 

@@ -60,7 +60,8 @@ func TestMalformed(t *testing.T) {
 		{"a response", query(func(m *dns.Msg) { m.Response = true }), none},
 		{"opcode IQUERY", query(func(m *dns.Msg) { m.Opcode = dns.OpcodeIQuery }), dns.RcodeNotImplemented},
 		{"opcode STATUS", query(func(m *dns.Msg) { m.Opcode = dns.OpcodeStatus }), dns.RcodeNotImplemented},
-		{"opcode UPDATE", query(func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }), dns.RcodeNotImplemented},
+		{"UPDATE of a zone not served", query(func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }), dns.RcodeNotAuth},
+		{"UPDATE without an update policy", query(func(m *dns.Msg) { m.SetUpdate(".") }), dns.RcodeRefused},
 		{"opcode 15", setHeader(query(func(*dns.Msg) {}), func(h []byte) { h[2] |= 0x78 }), dns.RcodeNotImplemented},
 		{"NOTIFY to a primary", query(func(m *dns.Msg) { m.SetNotify("."); m.Opcode = dns.OpcodeNotify }), dns.RcodeNotImplemented},
 		{"record in the answer section", query(func(m *dns.Msg) {
