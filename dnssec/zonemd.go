@@ -54,11 +54,7 @@ func Digest(z *zone.Zone, scheme, alg uint8) ([]byte, error) {
 	if scheme != dns.ZoneMDSchemeSimple || newHash(alg) == nil {
 		return nil, fmt.Errorf("ZONEMD scheme %d with hash algorithm %d is not implemented", scheme, alg)
 	}
-	owners, err := ownersFromZone(z)
-	if err != nil {
-		return nil, err
-	}
-	return digestOwners(owners, alg)
+	return digestZone(z, alg)
 }
 
 // VerifyZONEMD checks the apex ZONEMD RRset of z as a recipient does (RFC
@@ -91,16 +87,12 @@ func VerifyZONEMD(z *zone.Zone) error {
 	if len(usable) == 0 {
 		return ErrZONEMDUnsupported
 	}
-	owners, err := ownersFromZone(z)
-	if err != nil {
-		return err
-	}
 	for _, md := range usable {
 		want, err := hex.DecodeString(md.Digest)
 		if err != nil || len(want) < 12 {
 			continue // RFC 8976 §2.2.4: a digest shorter than 12 octets is invalid
 		}
-		got, err := digestOwners(owners, md.Hash)
+		got, err := digestZone(z, md.Hash)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"steward/internal/testdata"
@@ -206,4 +207,65 @@ func TestSignedZONEMD(t *testing.T) {
 	if err := VerifyZONEMD(otherSig); !errors.Is(err, ErrZONEMDMismatch) {
 		t.Errorf("an NSEC RRSIG is not digested: %v", err)
 	}
+}
+
+// TestDigestStreaming checks the one-pass digest over a zone's wire
+// records against the digest of the zone read back into owners, on the
+// real root zone, a signed root zone, a
+// patched version, and a zone with upper case, duplicates and names in
+// RDATA to lower.
+func TestDigestStreaming(t *testing.T) {
+	root, err := zone.New(".", rootZone(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := keyPair(t, dns.ECDSAP256SHA256)
+	signed, _, err := SignZone(root, keys, DefaultPolicy, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := signed.Patch([]zone.Change{{Name: "zz-new.", Records: []dns.RR{mustParse(t, "zz-new. 172800 IN NS NS1.Example.COM.")}}, {Name: "org."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd, err := zone.New("example.", []dns.RR{
+		mustParse(t, "example. 3600 IN SOA NS.Example. HostMaster.EXAMPLE. 1 2 3 4 5"),
+		mustParse(t, "example. 3600 IN NS ns.example."),
+		mustParse(t, "example. 3600 IN NS NS.example."),
+		mustParse(t, "Mail.Example. 3600 IN MX 10 MX.Example."),
+		mustParse(t, "www.example. 300 IN A 192.0.2.2"),
+		mustParse(t, "www.example. 300 IN A 192.0.2.1"),
+		mustParse(t, "srv._tcp.example. 300 IN SRV 1 2 3 Target.Example."),
+		mustParse(t, "n.example. 300 IN NAPTR 100 10 \"u\" \"E2U+sip\" \"!^.*$!sip:x@example!\" Repl.Example."),
+		mustParse(t, "example. 3600 IN ZONEMD 1 1 1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, z := range map[string]*zone.Zone{"root": root, "signed": signed, "patched": patched, "odd": odd} {
+		owners, err := ownersFromZone(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := digestOwners(owners, dns.ZoneMDHashAlgSHA384)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := digestZone(z, dns.ZoneMDHashAlgSHA384)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: streaming digest %x, want %x", name, got[:8], want[:8])
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) dns.RR {
+	t.Helper()
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
 }
