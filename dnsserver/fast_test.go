@@ -86,7 +86,8 @@ func randomCase(name string, rnd *rand.Rand) string {
 
 // TestFastPathMatchesChain asks every query of fastCases, with random
 // 0x20 case, of the fast path and of the handler chain, over the real root
-// zone and a small zone with wildcards, CNAMEs and empty non-terminals.
+// zone (flat and patched) and a small zone with wildcards, CNAMEs and
+// empty non-terminals.
 // Where the fast path answers, the answer must be the chain's: byte for
 // byte, or, where compression differs (the chain compresses only against
 // names of the same case), the same header, question and sections, record
@@ -98,6 +99,8 @@ func TestFastPathMatchesChain(t *testing.T) {
 		z    *zone.Zone
 	}{
 		{"root", rootZone(t)},
+		// A patched version: records in the base and in the changes.
+		{"root patched", patchRoot(t, rootZone(t), 2023051101, "zw.", "aaaa-steward.")},
 		{"example", loadZone(t, "example.zone", "example.")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
