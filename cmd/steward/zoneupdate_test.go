@@ -210,3 +210,32 @@ func TestZoneServeUpdate(t *testing.T) {
 		t.Errorf("ldns-verify-zone -ZZ: %v\n%s", err, b)
 	}
 }
+
+// TestZoneServeUpdateUsage: flags that cannot work are refused before
+// anything is served.
+func TestZoneServeUpdateUsage(t *testing.T) {
+	dir := t.TempDir()
+	in, signed, keys := filepath.Join(dir, "in.zone"), filepath.Join(dir, "signed.zone"), filepath.Join(dir, "keys")
+	mustRun(t, "zone", "generate", "--delegations", "20", "--out", in)
+	mustRun(t, "zone", "sign", "--in", in, "--out", signed, "--keys", keys)
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--in", signed, "--dns", "127.0.0.1:0", "--keys", keys},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "not-a-prefix"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-transfer", "10.0.0.0/33"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32", "--keys", keys, "--tsig-file", filepath.Join(dir, "missing.conf")},
+	} {
+		out, err := run(t, append([]string{"zone", "serve"}, args...)...)
+		if exitCode(err) != 2 {
+			t.Errorf("zone serve %q: exit %d (%v), want 2\n%s", args, exitCode(err), err, out)
+		}
+	}
+	out, err := run(t, "zone", "serve", "--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32", "--keys", empty)
+	if err == nil || !strings.Contains(out+err.Error(), "no KSK and ZSK") {
+		t.Errorf("keys from an empty directory: %v\n%s", err, out)
+	}
+}
