@@ -78,6 +78,7 @@ func (z *Zone) Write(w io.Writer) error {
 	format := func(p *piece, lo, hi int) {
 		defer close(p.done)
 		var b []byte
+		var tc timeCache
 		if lo == 0 {
 			b = append(b, z.soa.String()...)
 			b = append(b, '\n')
@@ -89,7 +90,10 @@ func (z *Zone) Write(w io.Writer) error {
 					continue
 				}
 				for r := s.first; r < s.first+s.n; r++ {
-					b = append(b, z.decode(i, s.typ, r).String()...)
+					var ok bool
+					if b, ok = appendText(b, z.names[i], s.typ, z.data[z.recs[r]:], &tc); !ok {
+						b = append(b, z.decode(i, s.typ, r).String()...)
+					}
 					b = append(b, '\n')
 				}
 			}
