@@ -75,6 +75,9 @@ func writeOwners(w io.Writer, owners []*owner) error {
 		buf  []byte
 		done chan struct{}
 	}
+	// The pieces' buffers go round: a large zone's text is gigabytes,
+	// which would otherwise all be garbage.
+	free := make(chan []byte, 3*workers)
 	queue := make(chan *piece, 2*workers)
 	go func() {
 		defer close(queue)
@@ -82,10 +85,15 @@ func writeOwners(w io.Writer, owners []*owner) error {
 		for lo := 0; lo < len(owners); lo += run {
 			p := &piece{done: make(chan struct{})}
 			sem <- struct{}{}
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
 			go func(lo int) {
 				defer func() { <-sem }()
 				defer close(p.done)
-				var t textWriter
+				t := textWriter{buf: buf[:0]}
 				for i, o := range owners[lo:min(lo+run, len(owners))] {
 					t.owner(o, lo+i == 0)
 				}
@@ -99,6 +107,10 @@ func writeOwners(w io.Writer, owners []*owner) error {
 		<-p.done
 		if err == nil {
 			_, err = w.Write(p.buf)
+		}
+		select {
+		case free <- p.buf:
+		default:
 		}
 	}
 	if bw, ok := w.(*bufio.Writer); ok && err == nil {
