@@ -845,16 +845,19 @@ func (o *owner) add(s *rrset) {
 
 // rrset is an RRset in canonical form: records sorted by RDATA, without
 // duplicates, each with its canonical wire form.
+//
+// A large zone has millions of sets: the fields are ordered so that none
+// is padded.
 type rrset struct {
 	name        string
-	typ         uint16
-	ttl         uint32 // of the first record
-	ttlMismatch bool   // the records' TTLs differ
 	rrs         []dns.RR
 	wires       [][]byte
-	sum         [sha256.Size]byte // of the wires, to notice change
-	signed      bool
 	sigs        []keyedSig
+	sum         [sha256.Size]byte // of the wires, to notice change
+	ttl         uint32            // of the first record
+	typ         uint16
+	ttlMismatch bool // the records' TTLs differ
+	signed      bool
 }
 
 // finish sorts the records in canonical order, drops duplicates and
