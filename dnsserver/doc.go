@@ -46,8 +46,8 @@
 // is none) and the glue, looked up by name, A before AAAA, in-domain
 // first; an NXDOMAIN is the negative SOA and the NSEC records found by a
 // binary search of the index. Nothing is computed per name when a version
-// is installed: SetZone builds the index in one pass over the names (0.1 s
-// for a million delegations), and the answers at the apex, which
+// is installed: SetZone builds the index in one pass over the names (well
+// under a second for a million delegations), and the answers at the apex, which
 // the chain's own lookup makes and miekg/dns packs into "images" (a
 // message with the origin as its question, whose bytes after the question
 // are kept, with the places of their compression pointers), in a moment
