@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/miekg/dns"
 
@@ -128,7 +127,7 @@ func (ix *index) compare(key string, i int) int {
 		return 1
 	}
 	var kb [2 * 256]byte
-	return strings.Compare(key, unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.names[i]))))
+	return strings.Compare(key, unsafeString(appendKey(kb[:0], ix.names[i])))
 }
 
 // canonicalKey returns the key of a name in presentation format.
@@ -236,7 +235,7 @@ func (ix *index) exists(key string) bool {
 		return false
 	}
 	var kb [2 * 256]byte
-	return strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], ix.names[i]))), key)
+	return strings.HasPrefix(unsafeString(appendKey(kb[:0], ix.names[i])), key)
 }
 
 // coverAt returns the position of the authoritative name before the name
