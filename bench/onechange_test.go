@@ -129,7 +129,15 @@ func BenchmarkOneChange(b *testing.B) {
 		slices.Sort(ds)
 		b.ReportMetric(float64(ds[min(len(ds)-1, int(q*float64(len(ds))))].Microseconds())/1000, unit)
 	}
+	over := 0
+	for _, d := range times {
+		if d > 50*time.Millisecond {
+			over++
+		}
+	}
+	b.ReportMetric(float64(over), "over-50ms")
 	report("p50-ms", slices.Clone(times), 0.5)
+	report("p90-ms", slices.Clone(times), 0.9)
 	report("p99-ms", slices.Clone(times), 0.99)
 	report("max-ms", slices.Clone(times), 1)
 	report("sign-p50-ms", signT, 0.5)

@@ -49,7 +49,7 @@ type fastZone struct {
 	apexTypes []apexAnswer
 	apexOther [2]uint32 // NODATA at the apex (DO clear, set)
 	soaNeg    [2]uint32 // span: the negative SOA; the SOA and its signatures
-	wildCover int       // index position of the NSEC covering *.origin, or -1
+	wildCover string    // the owner of the NSEC covering *.origin, or ""
 	nxdomain  bool      // names that do not exist can be answered (no wildcard at the apex)
 	signed    bool
 }
@@ -87,9 +87,9 @@ var errFastUnsupported = errors.New("dnsserver: answer not precomputable")
 // version; it returns nil when the zone cannot be served by the fast path
 // at all.
 func newFastZone(z *zone.Zone, ix *index) *fastZone {
-	f := &fastZone{z: z, ix: ix, wildCover: -1, signed: ix.signed, olabels: ix.labels}
+	f := &fastZone{z: z, ix: ix, signed: ix.signed, olabels: ix.labels}
 	origin, ok := wireName(z.Origin)
-	if !ok || len(ix.names) == 0 || ix.names[0] != z.Origin {
+	if !ok || ix.first() != z.Origin {
 		return nil
 	}
 	f.origin = origin
@@ -142,9 +142,7 @@ func newFastZone(z *zone.Zone, ix *index) *fastZone {
 	if z.Origin == "." {
 		f.nxdomain = !z.HasName("*.")
 	}
-	if c := ix.coverAt(canonicalKey(z.Origin) + "*\x00"); c >= 0 {
-		f.wildCover = c
-	}
+	f.wildCover = ix.coverName(canonicalKey(z.Origin) + "*\x00")
 	f.arena = slices.Clip(f.arena)
 	f.fixes = slices.Clip(f.fixes)
 	f.spans = slices.Clip(f.spans)

@@ -454,14 +454,13 @@ func (f *fastZone) nxdomainAnswer(w *fastWriter, name []byte, nl int, do bool, s
 	if !ok {
 		return false
 	}
-	cover := f.ix.coverAt(unsafeString(key))
+	cover := f.ix.coverName(unsafeString(key))
 	// The origin in the question, for the owners' last labels.
 	origin := 12 + nl - len(f.origin)
-	for i, c := range [2]int{cover, f.wildCover} {
-		if c < 0 || (i == 1 && c == cover) {
+	for i, nsecName := range [2]string{cover, f.wildCover} {
+		if nsecName == "" || (i == 1 && nsecName == cover) {
 			continue
 		}
-		nsecName := f.ix.names[c]
 		zz, pos := f.z.Locate(nsecName)
 		if zz == nil {
 			continue

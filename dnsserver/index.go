@@ -31,6 +31,7 @@ type index struct {
 	pre    []uint64        // per name: the first 8 octets of its key, big-endian, zero-padded
 	ents   map[string]bool // empty non-terminals: names without records with authoritative names below
 	signed bool            // the apex has an NSEC record
+	over   *indexOverlay   // a patched version's index: names and pre are the base's (patch.go)
 }
 
 func newIndex(z *zone.Zone) *index {
@@ -230,6 +231,9 @@ func (ix *index) search(key string) int {
 // exists reports whether the name with this key owns authoritative
 // records or is an empty non-terminal above some.
 func (ix *index) exists(key string) bool {
+	if ix.over != nil {
+		return ix.over.exists(key)
+	}
 	i := ix.search(key)
 	if i == len(ix.names) {
 		return false
@@ -238,9 +242,40 @@ func (ix *index) exists(key string) bool {
 	return strings.HasPrefix(unsafeString(appendKey(kb[:0], ix.names[i])), key)
 }
 
+// coverName returns the authoritative name before the name with this key
+// in canonical order, wrapping around to the last; "" if there is none.
+func (ix *index) coverName(key string) string {
+	if ix.over != nil {
+		return ix.over.cover(key)
+	}
+	if i := ix.coverAt(key); i >= 0 {
+		return ix.names[i]
+	}
+	return ""
+}
+
+// first returns the first authoritative name (the origin), or "".
+func (ix *index) first() string {
+	if ix.over != nil {
+		return ix.over.first()
+	}
+	if len(ix.names) == 0 {
+		return ""
+	}
+	return ix.names[0]
+}
+
+// size returns the number of authoritative names.
+func (ix *index) size() int {
+	if ix.over != nil {
+		return len(ix.over.base.names) - len(ix.over.gone) + len(ix.over.add)
+	}
+	return len(ix.names)
+}
+
 // coverAt returns the position of the authoritative name before the name
 // with this key in canonical order, wrapping around to the last; -1 if
-// there is none.
+// there is none. ix must be flat.
 func (ix *index) coverAt(key string) int {
 	if len(ix.names) == 0 {
 		return -1
@@ -257,14 +292,11 @@ func (ix *index) coverAt(key string) int {
 // in canonical order, wrapping around to the last. It returns "" if that
 // name owns no NSEC (the zone is not signed with NSEC).
 func (ix *index) cover(key string) string {
-	i := ix.coverAt(key)
-	if i < 0 {
+	n := ix.coverName(key)
+	if n == "" || !ix.has(n, dns.TypeNSEC) {
 		return ""
 	}
-	if !ix.has(ix.names[i], dns.TypeNSEC) {
-		return ""
-	}
-	return ix.names[i]
+	return n
 }
 
 // closestEncloser returns the longest existing ancestor of the name with

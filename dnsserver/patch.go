@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/miekg/dns"
 
@@ -24,6 +25,9 @@ func changedBetween(old, new *zone.Zone) ([]string, bool) {
 	if old.Base() != new.Base() || old == new {
 		return nil, false
 	}
+	if parent, names := new.PatchedFrom(); parent == old {
+		return names, true // the usual case: one patch after the other
+	}
 	a, _ := old.Patched()
 	b, _ := new.Patched()
 	out := make([]string, 0, len(a)+len(b))
@@ -42,14 +46,25 @@ func changedBetween(old, new *zone.Zone) ([]string, bool) {
 // that differs from z at most at the names changed. It returns false when
 // a change moves a delegation point above names it leaves alone, which
 // changes whether those are authoritative: the whole index is rebuilt.
+//
+// The index it returns shares the names of the flat index it descends
+// from and lists only what the patches changed (indexOverlay): its cost is
+// in proportion to the names changed, with nothing copied per name of the
+// zone.
 func patchIndex(old *index, z *zone.Zone, changed []string) (*index, bool) {
-	ix := &index{z: z, labels: old.labels, ents: maps.Clone(old.ents)}
+	ix := &index{z: z, labels: old.labels, ents: old.ents}
 	ix.signed = ix.has(z.Origin, dns.TypeNSEC)
-	type entry struct {
-		key, name string
-		in        bool // in the new index
+	o := &indexOverlay{base: old}
+	if old.over != nil {
+		o.base = old.over.base
+		o.add = slices.Clone(old.over.add)
+		o.gone = maps.Clone(old.over.gone)
 	}
-	edits := make([]entry, 0, len(changed))
+	if o.gone == nil {
+		o.gone = map[string]bool{}
+	}
+	base := o.base
+	entsCopied := false
 	for _, n := range changed {
 		wasCut := n != z.Origin && old.has(n, dns.TypeNS)
 		isCut := n != z.Origin && ix.has(n, dns.TypeNS)
@@ -64,32 +79,105 @@ func patchIndex(old *index, z *zone.Zone, changed []string) (*index, bool) {
 		if cut, ok := ix.delegation(n); ok && cut != n {
 			in = false // glue or occluded
 		}
-		edits = append(edits, entry{key: canonicalKey(n), name: n, in: in})
-	}
-	slices.SortFunc(edits, func(a, b entry) int { return strings.Compare(a.key, b.key) })
-
-	ix.names = make([]string, 0, len(old.names)+len(edits))
-	ix.pre = make([]uint64, 0, len(old.names)+len(edits))
-	i := 0
-	for _, e := range edits {
-		j := max(i, old.search(e.key))
-		ix.names = append(ix.names, old.names[i:j]...)
-		ix.pre = append(ix.pre, old.pre[i:j]...)
-		i = j
-		if i < len(old.names) && old.compare(e.key, i) == 0 {
-			i++ // replaced or removed
+		key := canonicalKey(n)
+		i := base.search(key)
+		inBase := i < len(base.names) && base.names[i] == n
+		j, inAdd := slices.BinarySearchFunc(o.add, key, func(e overlayName, k string) int { return strings.Compare(e.key, k) })
+		switch {
+		case in && inBase:
+			delete(o.gone, n)
+		case in && !inAdd:
+			o.add = slices.Insert(o.add, j, overlayName{key: key, name: n})
+		case !in && inBase:
+			o.gone[n] = true
+		case !in && inAdd:
+			o.add = slices.Delete(o.add, j, j+1)
 		}
-		if e.in {
-			ix.names = append(ix.names, e.name)
-			ix.pre = append(ix.pre, prefix8(e.key))
+		if in {
 			// Names removed may leave empty non-terminals in ents,
 			// which only sends their queries to the handler chain.
-			ix.addENTs(e.name)
+			if !entsCopied {
+				ix.ents, entsCopied = maps.Clone(ix.ents), true
+			}
+			ix.addENTs(n)
 		}
 	}
-	ix.names = append(ix.names, old.names[i:]...)
-	ix.pre = append(ix.pre, old.pre[i:]...)
+	ix.over = o
 	return ix, true
+}
+
+// indexOverlay is the index of a patched version: the authoritative names
+// of a flat index (base) but those in gone, and those in add.
+type indexOverlay struct {
+	base *index
+	add  []overlayName // in key order
+	gone map[string]bool
+}
+
+type overlayName struct{ key, name string }
+
+// exists is index.exists.
+func (o *indexOverlay) exists(key string) bool {
+	b := o.base
+	var kb [2 * 256]byte
+	for i := b.search(key); i < len(b.names); i++ {
+		if !strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], b.names[i]))), key) {
+			break
+		}
+		if !o.gone[b.names[i]] {
+			return true
+		}
+	}
+	j, _ := slices.BinarySearchFunc(o.add, key, func(e overlayName, k string) int { return strings.Compare(e.key, k) })
+	return j < len(o.add) && strings.HasPrefix(o.add[j].key, key)
+}
+
+// cover is index.coverName: the last name before key, wrapping around.
+func (o *indexOverlay) cover(key string) string {
+	b := o.base
+	i := b.search(key) - 1
+	for i >= 0 && o.gone[b.names[i]] {
+		i--
+	}
+	j, _ := slices.BinarySearchFunc(o.add, key, func(e overlayName, k string) int { return strings.Compare(e.key, k) })
+	j--
+	if i < 0 && j < 0 {
+		// Before every name: the last one.
+		i = len(b.names) - 1
+		for i >= 0 && o.gone[b.names[i]] {
+			i--
+		}
+		j = len(o.add) - 1
+	}
+	switch {
+	case i < 0 && j < 0:
+		return ""
+	case i < 0:
+		return o.add[j].name
+	case j < 0 || b.compare(o.add[j].key, i) < 0:
+		return b.names[i]
+	default:
+		return o.add[j].name
+	}
+}
+
+// first is index.first.
+func (o *indexOverlay) first() string {
+	b := o.base
+	i := 0
+	for i < len(b.names) && o.gone[b.names[i]] {
+		i++
+	}
+	switch {
+	case i == len(b.names) && len(o.add) == 0:
+		return ""
+	case i == len(b.names):
+		return o.add[0].name
+	case len(o.add) == 0 || b.compare(o.add[0].key, i) > 0:
+		return b.names[i]
+	default:
+		return o.add[0].name
+	}
 }
 
 func compareNames(a, b string) int {
@@ -106,4 +194,28 @@ func diffChanged(old, new *zone.Zone, changed []string) (del, add []dns.RR) {
 		del, add = diffName(del, add, old, new, n)
 	}
 	return del, add
+}
+
+// allNames returns the authoritative names of the index in canonical
+// order.
+func (ix *index) allNames() []string {
+	if ix.over == nil {
+		return ix.names
+	}
+	o := ix.over
+	out := make([]string, 0, ix.size())
+	j := 0
+	for i, n := range o.base.names {
+		for j < len(o.add) && o.base.compare(o.add[j].key, i) < 0 {
+			out = append(out, o.add[j].name)
+			j++
+		}
+		if !o.gone[n] {
+			out = append(out, n)
+		}
+	}
+	for ; j < len(o.add); j++ {
+		out = append(out, o.add[j].name)
+	}
+	return out
 }

@@ -78,8 +78,23 @@ func TestSetZonePatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := newIndex(flat)
-	if !slices.Equal(zs.ix.pre, want.pre) || !slices.Equal(zs.ix.names, want.names) || zs.ix.signed != want.signed {
-		t.Fatalf("patched index: %d names, want %d", len(zs.ix.names), len(want.names))
+	if got := zs.ix.allNames(); !slices.Equal(got, want.names) || zs.ix.signed != want.signed || zs.ix.size() != len(want.names) || zs.ix.first() != want.first() {
+		t.Fatalf("patched index: %d names (size %d), want %d", len(got), zs.ix.size(), len(want.names))
+	}
+	// Its lookups are the flat index's, for names in the zone, around the
+	// changes and anywhere.
+	probes := []string{".", "aaaa-steward.", "zzzz-steward.", "zzzzzzzzz.", "0.", "a.", "org.", "www.org.", removed[0], removed[1], "x." + removed[0]}
+	for _, n := range z0.Names()[:200] {
+		probes = append(probes, n, "zz."+n, n[:len(n)-1]+"a.")
+	}
+	for _, n := range probes {
+		key := canonicalKey(n)
+		if g, w := zs.ix.exists(key), want.exists(key); g != w {
+			t.Errorf("exists(%s) = %v, want %v", n, g, w)
+		}
+		if g, w := zs.ix.coverName(key), want.coverName(key); g != w {
+			t.Errorf("coverName(%s) = %s, want %s", n, g, w)
+		}
 	}
 	if len(zs.deltas) != 2 {
 		t.Fatalf("%d deltas, want 2", len(zs.deltas))

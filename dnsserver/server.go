@@ -450,7 +450,7 @@ func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}, wait t
 	with := *zs
 	with.fast = fast
 	s.snap.Store(sn.with(&with))
-	s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", len(ix.names),
+	s.log.Info("zone answers precomputed", "zone", z.Origin, "serial", z.Serial, "names", ix.size(),
 		"bytes", fast.bytes(), "seconds", time.Since(start).Seconds())
 }
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"weak"
 
 	"github.com/miekg/dns"
 )
@@ -34,6 +35,9 @@ type overlay struct {
 	order   []string        // the keys of changed, in canonical order
 	pos     []int           // pos[j]: how many names of base precede order[j]
 	exact   []bool          // exact[j]: base has order[j] itself
+
+	parent weak.Pointer[Zone] // the version Patch made this one from (not kept alive by it)
+	latest []string           // the names that Patch changed, in canonical order
 
 	namesOnce sync.Once
 	names     []string // the merged names, made on first use
@@ -149,6 +153,11 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 		o.pos[j], o.exact[j] = i, i < len(base.names) && base.names[i] == name
 	}
 
+	o.parent = weak.Make(z)
+	for name := range fresh {
+		o.latest = append(o.latest, name)
+	}
+	slices.SortFunc(o.latest, compareKeys)
 	p := &Zone{Origin: z.Origin, nrec: nrec, over: o}
 	soaZone := base
 	if o.changed[z.Origin] {
@@ -228,6 +237,16 @@ func (z *Zone) Patched() ([]string, bool) {
 		return nil, false
 	}
 	return z.over.order, true
+}
+
+// PatchedFrom returns the version Patch made z from and the names that
+// patch changed, in canonical order; nil if z is flat or if that version
+// is no longer in use (a version does not keep the one before alive).
+func (z *Zone) PatchedFrom() (*Zone, []string) {
+	if z.over == nil {
+		return nil, nil
+	}
+	return z.over.parent.Value(), z.over.latest
 }
 
 // Base returns the flat version a patched version was made from, or z

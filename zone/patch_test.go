@@ -241,3 +241,29 @@ func TestCompareFast(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchedFrom: a version knows the one it was made from and the names
+// that patch changed.
+func TestPatchedFrom(t *testing.T) {
+	base := loadRoot(t)
+	p1, err := base.Patch([]Change{{Name: "org."}, {Name: "net."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := p1.Patch([]Change{{Name: "com."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent, names := p2.PatchedFrom(); parent != p1 || !slices.Equal(names, []string{"com."}) {
+		t.Errorf("p2 from %v: %v", parent == p1, names)
+	}
+	if parent, names := p1.PatchedFrom(); parent != base || !slices.Equal(names, []string{"net.", "org."}) {
+		t.Errorf("p1: %v", names)
+	}
+	if all, _ := p2.Patched(); len(all) != 3 {
+		t.Errorf("p2 changed %v since the base", all)
+	}
+	if parent, _ := base.PatchedFrom(); parent != nil {
+		t.Error("a flat version has a parent")
+	}
+}

@@ -108,6 +108,12 @@ type zoneUpdater struct {
 func (u *zoneUpdater) apply(cur *zone.Zone, changes []zone.Change) (*zone.Zone, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if served := u.srv.Zone(cur.Origin); served != nil {
+		// The version with the ZONEMD may have been served since the
+		// update was checked: it differs at the apex only, which updates
+		// do not touch.
+		cur = served
+	}
 	serial := cur.Serial + 1
 	if u.keys == nil {
 		soa := dns.Copy(cur.SOA()).(*dns.SOA)
