@@ -4,7 +4,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/miekg/dns"
 
@@ -121,7 +120,7 @@ func (o *indexOverlay) exists(key string) bool {
 	b := o.base
 	var kb [2 * 256]byte
 	for i := b.search(key); i < len(b.names); i++ {
-		if !strings.HasPrefix(unsafe.String(unsafe.SliceData(kb[:]), len(appendKey(kb[:0], b.names[i]))), key) {
+		if !strings.HasPrefix(unsafeString(appendKey(kb[:0], b.names[i])), key) {
 			break
 		}
 		if !o.gone[b.names[i]] {
