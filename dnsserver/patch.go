@@ -14,8 +14,9 @@ import (
 // base: the server then updates what it keeps per version (the index, the
 // IXFR difference) for the names the patches changed only, so that one
 // changed delegation of a zone of a million is served within
-// milliseconds. The fast path's answers are computed again in the
-// background, as for any version; the handler chain answers meanwhile.
+// milliseconds. The fast path, which composes its answers from the zone's
+// records, needs only its apex answers made again (in the background, as
+// for any version; the handler chain answers meanwhile).
 
 // changedBetween returns the names that may differ between two versions
 // sharing a flat base (those any of their patches changed), in canonical

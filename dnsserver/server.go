@@ -362,13 +362,7 @@ func (s *Server) SetZone(z *zone.Zone) {
 	s.snap.Store(old.with(cur))
 	s.metrics.setSerial(z.Origin, z.Serial)
 	s.wg.Add(1)
-	var wait time.Duration
-	if patched {
-		// Changes come in bursts: wait for one to end rather than
-		// precompute every version of it.
-		wait = precomputeDelay
-	}
-	go s.precompute(z, ix, cur.ready, wait)
+	go s.precompute(z, ix, cur.ready)
 	switch {
 	case prev == nil:
 		s.log.Info("zone loaded", "zone", z.Origin, "serial", z.Serial)
@@ -405,32 +399,17 @@ func (s *Server) SetZone(z *zone.Zone) {
 	}
 }
 
-// precomputeDelay is how long a patched version must stay the one served
-// before its answers are precomputed.
-const precomputeDelay = 500 * time.Millisecond
-
 // precompute builds the fast path's answers for a zone version that
 // SetZone installed, and adds them to the served snapshot if the version
 // is still the one served. Until then the handler chain answers every
 // query, so that SetZone does not wait for it. A newer version or Close
 // stops it.
-func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}, wait time.Duration) {
+func (s *Server) precompute(z *zone.Zone, ix *index, ready chan struct{}) {
 	defer s.wg.Done()
 	defer close(ready)
 	current := func() bool {
 		zs := s.snap.Load().zones[z.Origin]
 		return s.ctx.Err() == nil && zs != nil && zs.z == z
-	}
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			t.Stop()
-		}
-		if !current() {
-			return
-		}
 	}
 	start := time.Now()
 	fast := newFastZone(z, ix)
