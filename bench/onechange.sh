@@ -78,11 +78,13 @@ rm -f "$OUT/update.conf"
 rndc-confgen -a -A hmac-sha256 -k bench-update -c "$OUT/update.conf" >/dev/null 2>&1
 SECRET=$(sed -n 's/.*secret "\(.*\)".*/\1/p' "$OUT/update.conf")
 
-# wait_signed PORT PID: until the server answers the SOA with a signature.
+# wait_signed PORT PID [LOG]: until the server answers the SOA with a
+# signature; it gives up if the process ends or LOG reports a failure.
 wait_signed() {
 	local start=$SECONDS
 	until dig +dnssec +tries=1 +time=1 -p "$1" @127.0.0.1 . SOA 2>/dev/null | grep -q 'RRSIG.*SOA'; do
 		kill -0 "$2" 2>/dev/null || return 1
+		[[ -z ${3:-} ]] || ! grep -q "failed" "$3" || return 1
 		((SECONDS - start < 1800)) || return 1
 		sleep 1
 	done
@@ -145,6 +147,8 @@ template:
     storage: $d
     zonefile-sync: -1
     zonefile-load: whole
+    journal-content: none
+    journal-max-usage: 4G
 zone:
   - domain: .
     file: $OUT/in.zone
@@ -159,7 +163,7 @@ EOF
 	knotd -c "$d/knot.conf" >"$OUT/knot.out" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	wait_signed "$p" "$pid" || { tail "$d/knot.log" >&2; return 1; }
+	wait_signed "$p" "$pid" "$d/knot.log" || { tail "$d/knot.log" >&2; return 1; }
 	READY[knot]=$((SECONDS - start))
 	measure knot "$p"
 	kill "$pid"
