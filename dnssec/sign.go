@@ -526,14 +526,14 @@ type job struct {
 	set                   *rrset
 	key                   *signingKey
 	expiration, inception uint32
-	sig                   keyedSig
+	slot                  int32 // where in set.sigs runJobs puts the signature
 	err                   error
 }
 
 // run makes the signature (RFC 4034 §3.1.8.1) over the set's records in
 // canonical form and order, which the set holds already, and its RRSIG
 // record in canonical wire form.
-func (j *job) run() {
+func (j *job) run(arena *[]byte) {
 	set, k := j.set, j.key
 	w0 := set.wires[0]
 	roff := rdataOffset(w0)
@@ -543,8 +543,13 @@ func (j *job) run() {
 	if len(owner) > 2 && owner[0] == 1 && owner[1] == '*' {
 		labels-- // a wildcard's own label is not counted
 	}
-	// The RRSIG record is made in one buffer: header, then RDATA.
-	wire := make([]byte, 0, len(owner)+10+18+len(k.signerWire)+k.sigLen)
+	// The RRSIG record is made in one buffer, carved out of the arena:
+	// header, then RDATA.
+	size := len(owner) + 10 + 18 + len(k.signerWire) + k.sigLen
+	if cap(*arena)-len(*arena) < size {
+		*arena = make([]byte, 0, max(size, 64<<10))
+	}
+	wire := (*arena)[len(*arena):len(*arena)]
 	wire = append(wire, owner...)
 	wire = binary.BigEndian.AppendUint16(wire, dns.TypeRRSIG)
 	wire = append(wire, class...)
@@ -569,7 +574,11 @@ func (j *job) run() {
 		return
 	}
 	binary.BigEndian.PutUint16(wire[start-2:], uint16(len(wire)-start))
-	j.sig = keyedSig{key: k.id, alg: k.alg, tag: k.tag, covered: set.typ, expiration: j.expiration, inception: j.inception, wire: wire}
+	if len(wire) <= size {
+		*arena = (*arena)[:len(*arena)+len(wire)]
+	}
+	wire = wire[:len(wire):len(wire)]
+	set.sigs[j.slot] = keyedSig{key: k.id, alg: k.alg, tag: k.tag, covered: set.typ, expiration: j.expiration, inception: j.inception, wire: wire}
 }
 
 // wireLabels counts the labels of an uncompressed wire-format name.
@@ -582,20 +591,49 @@ func wireLabels(w []byte) int {
 }
 
 // runJobs makes the signatures, spread over GOMAXPROCS goroutines, and
-// attaches them to their sets in a fixed order.
+// attaches them to their sets in a fixed order. A set's jobs must be
+// adjacent, as plan appends them.
 func runJobs(jobs []job) error {
-	parallel(len(jobs), func(i int) { jobs[i].run() })
+	// Every set's signatures, those plan kept and those to make, in one
+	// block; each job fills its slot.
+	n := 0
+	for i := range jobs {
+		if i == 0 || jobs[i-1].set != jobs[i].set {
+			n += len(jobs[i].set.sigs)
+		}
+		n++
+	}
+	block := make([]keyedSig, n)
+	for i := 0; i < len(jobs); {
+		set := jobs[i].set
+		k := i + 1
+		for k < len(jobs) && jobs[k].set == set {
+			k++
+		}
+		kept := len(set.sigs)
+		sigs := block[: kept+k-i : kept+k-i]
+		block = block[kept+k-i:]
+		copy(sigs, set.sigs)
+		set.sigs = sigs
+		for x := i; x < k; x++ {
+			jobs[x].slot = int32(kept + x - i)
+		}
+		i = k
+	}
+	const run = 512 // jobs per goroutine at a time, sharing an arena
+	parallel((len(jobs)+run-1)/run, func(r int) {
+		var arena []byte
+		for i := r * run; i < min((r+1)*run, len(jobs)); i++ {
+			jobs[i].run(&arena)
+		}
+	})
 	for i := range jobs {
 		if jobs[i].err != nil {
 			return jobs[i].err
 		}
 	}
 	for i := range jobs {
-		j := &jobs[i]
-		j.set.sigs = append(j.set.sigs, j.sig)
-	}
-	for i := range jobs {
-		if i == 0 || jobs[i-1].set != jobs[i].set { // a set's jobs are adjacent
+		if i == 0 || jobs[i-1].set != jobs[i].set {
 			sortSigs(jobs[i].set.sigs)
 		}
 	}

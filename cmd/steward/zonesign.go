@@ -28,7 +28,7 @@ func (m *Main) zoneSign(args []string) error {
 	keysDir := fs.String("keys", "", "write the new keys there, in BIND's K<zone>+<alg>+<tag>.key/.private format")
 	nowFlag := fs.String("now", "", "the signing time (RFC 3339; default now)")
 	verify := fs.Bool("verify", false, "check the signed zone in process before writing it (dnssec.Verify)")
-	gcPercent := fs.Int("gc-percent", 40, "garbage collection target percentage, as GOGC (which, when set, wins): signing makes garbage (the signature code's) at a high rate beside a large live heap, so collecting more often than Go's default 100 keeps the peak memory near the live heap for a few percent more CPU")
+	gcPercent := fs.Int("gc-percent", 20, "garbage collection target percentage, as GOGC (which, when set, wins): signing makes garbage (the signature code's) at a high rate beside a large live heap, so collecting more often than Go's default 100 keeps the peak memory near the live heap for a few percent more CPU")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
