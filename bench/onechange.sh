@@ -175,7 +175,7 @@ for s in $SERVERS; do
 	"run_$s" || die "$s failed"
 done
 UPTIME_AFTER=$(uptime)
-ratio() { if [[ -n ${2:-} ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi; }
+ratio() { if [[ -n ${2:-} ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; else echo -; fi; }
 printf '\nOne delegation'"'"'s DS changed by DNS UPDATE, until served signed: %s delegations, %s changes\n' "$N" "$CHANGES"
 printf '%-8s %10s %10s %10s %12s %10s\n' server p50-ms p99-ms max-ms p50/knot ready-s
 for s in $SERVERS; do
