@@ -567,6 +567,9 @@ func presentation(name []byte, buf []byte) ([]byte, bool) {
 		if l == 0 {
 			break
 		}
+		if l > 63 || p+1+l > len(name) {
+			return nil, false
+		}
 		for _, c := range name[p+1 : p+1+l] {
 			if !plainByte(c) {
 				return nil, false

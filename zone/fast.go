@@ -56,7 +56,7 @@ func loadSimple(r io.Reader, file string) (*Zone, error) {
 			}
 			continue
 		}
-		if bytes.ContainsAny(line, "\"();\\$") || line[0] == ' ' || line[0] == '\t' {
+		if special, quoted := scanLine(line); special || quoted || line[0] == ' ' || line[0] == '\t' {
 			return nil, errNotSimple
 		}
 		var f [24][]byte
@@ -319,16 +319,45 @@ func packRdata(out []byte, typ uint16, f [][]byte) ([]byte, bool) {
 	return out, false
 }
 
-// rrsigTime reads an RRSIG time as YYYYMMDDHHmmSS.
+// rrsigTime reads an RRSIG time as YYYYMMDDHHmmSS, as time.Parse with
+// that layout does.
 func rrsigTime(f []byte) (uint32, bool) {
 	if len(f) != 14 {
 		return 0, false
 	}
-	t, err := time.Parse("20060102150405", string(f))
-	if err != nil || t.Unix() < 0 || t.Unix() >= 1<<31 {
+	var v [14]int
+	for i, c := range f {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v[i] = int(c - '0')
+	}
+	year := v[0]*1000 + v[1]*100 + v[2]*10 + v[3]
+	month := v[4]*10 + v[5]
+	day := v[6]*10 + v[7]
+	hour, min, sec := v[8]*10+v[9], v[10]*10+v[11], v[12]*10+v[13]
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || min > 59 || sec > 59 {
 		return 0, false
 	}
-	return uint32(t.Unix()), true // RFC 4034 §3.2: modulo 2^32
+	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC).Unix()
+	if t < 0 || t >= 1<<31 {
+		return 0, false
+	}
+	return uint32(t), true // RFC 4034 §3.2: modulo 2^32
+}
+
+// daysIn returns the days of a month of the Gregorian calendar.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // appendBase64 appends the decoded concatenation of base64 fields.

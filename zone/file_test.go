@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -172,5 +173,20 @@ func TestBuilderBadRdata(t *testing.T) {
 	}
 	if u, ok := rrs[0].(*dns.RFC3597); !ok || u.Rdata != "0102" {
 		t.Errorf("%#v, want RFC 3597 with 0102", rrs[0])
+	}
+}
+
+// TestRRSIGTime: the RRSIG time reader agrees with time.Parse.
+func TestRRSIGTime(t *testing.T) {
+	for _, s := range []string{"20240101000000", "20240229235959", "20230229000000", "21000229000000",
+		"20000229000000", "20241301000000", "20240100000000", "20240431000000", "20240101240000",
+		"20240101006000", "20240101000060", "19700101000000", "19691231235959", "20380119031407",
+		"20380119031408", "2024010100000", "2024010100000a", "99991231235959"} {
+		got, ok := rrsigTime([]byte(s))
+		tm, err := time.Parse("20060102150405", s)
+		want := err == nil && tm.Unix() >= 0 && tm.Unix() < 1<<31
+		if ok != want || (ok && int64(got) != tm.Unix()) {
+			t.Errorf("%s: %d %v, time.Parse %v %v", s, got, ok, tm.Unix(), err)
+		}
 	}
 }

@@ -212,11 +212,11 @@ func readChunk(buf []byte, origin string) *chunk {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if bytes.ContainsAny(line, "();\\$") || line[0] == ' ' || line[0] == '\t' {
+		// Quoted strings (TXT) are in the RDATA only: miekg/dns reads it.
+		special, quoted := scanLine(line)
+		if special || line[0] == ' ' || line[0] == '\t' {
 			return fail()
 		}
-		// Quoted strings (TXT) are in the RDATA only: miekg/dns reads it.
-		quoted := bytes.IndexByte(line, '"') >= 0
 		var f [24][]byte
 		fields := splitFields(line, f[:0])
 		if len(fields) < 5 || string(fields[2]) != "IN" {
@@ -284,6 +284,24 @@ func readChunk(buf []byte, origin string) *chunk {
 	}
 	return c
 }
+
+// scanLine reports whether a line has parentheses, semicolons,
+// backslashes or dollar signs, which the chunked reader leaves to
+// miekg/dns's zone parser, and whether it has quotes.
+func scanLine(line []byte) (special, quoted bool) {
+	for _, c := range line {
+		if lineChars[c] {
+			if c == '"' {
+				quoted = true
+			} else {
+				special = true
+			}
+		}
+	}
+	return special, quoted
+}
+
+var lineChars = [256]bool{'(': true, ')': true, ';': true, '\\': true, '$': true, '"': true}
 
 // prevStart returns where the chunk's last name starts in names.
 func (c *chunk) prevStart() int {
