@@ -44,13 +44,20 @@ func newIndex(z *zone.Zone) *index {
 	var kb, prev [2 * 256]byte
 	var key, last []byte
 	sorted := true
-	for _, n := range all {
+	flat := z.Base() == z // then a name's place in all is its number in z
+	for i, n := range all {
 		if cut != "" && isSubDomain(cut, n) {
 			continue // glue or occluded
 		}
 		cut = ""
-		if n != z.Origin && ix.has(n, dns.TypeNS) {
-			cut = n
+		if n != z.Origin {
+			if flat {
+				if first, end := z.Span(i, dns.TypeNS); first != end {
+					cut = n
+				}
+			} else if ix.has(n, dns.TypeNS) {
+				cut = n
+			}
 		}
 		ix.names = append(ix.names, n)
 		key = appendKey(kb[:0], n)
