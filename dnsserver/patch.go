@@ -219,3 +219,30 @@ func (ix *index) allNames() []string {
 	}
 	return out
 }
+
+// Compact serves flat, a flat copy of the version being served (the same
+// origin, serial and records, as zone.Zone.Flatten makes), in its place,
+// keeping its IXFR history: after many patches a version's lookups pay
+// for each name they changed, and a flat one does not. It returns false,
+// changing nothing, when the version served is no longer the one flat
+// copies (a newer one came meanwhile) or flat is not flat.
+func (s *Server) Compact(flat *zone.Zone) bool {
+	if _, patched := flat.Patched(); patched {
+		return false
+	}
+	// The index is built before the lock: a million names take a moment.
+	ix := newIndex(flat)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sn := s.snap.Load()
+	cur := sn.zones[flat.Origin]
+	if cur == nil || cur.z == flat || cur.z.Serial != flat.Serial || cur.z.Len() != flat.Len() {
+		return false
+	}
+	zs := &servedZone{z: flat, ix: ix, ready: make(chan struct{}), deltas: cur.deltas}
+	s.snap.Store(sn.with(zs))
+	s.wg.Add(1)
+	go s.precompute(flat, ix, zs.ready)
+	s.log.Info("zone compacted", "zone", flat.Origin, "serial", flat.Serial)
+	return true
+}

@@ -196,3 +196,47 @@ func TestSetZonePatchedCutMoved(t *testing.T) {
 		t.Fatalf("index: %d names, want %d", len(got.names), len(want.names))
 	}
 }
+
+// TestCompact replaces a patched version served by its flat copy: the
+// IXFR history stays, lookups are the same, and a copy of a version no
+// longer served is refused.
+func TestCompact(t *testing.T) {
+	z0 := rootZone(t)
+	s := New(Config{})
+	s.SetZone(z0)
+	z1 := patchRoot(t, z0, z0.Serial+1, "", "aaaa-steward.")
+	s.SetZone(z1)
+	flat, err := z1.Flatten()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Compact(z1) {
+		t.Error("a patched version compacted")
+	}
+	if !s.Compact(flat) {
+		t.Fatal("the flat copy was refused")
+	}
+	zs := s.snap.Load().zones["."]
+	if zs.z != flat || len(zs.deltas) != 1 {
+		t.Fatalf("served %v, %d deltas", zs.z == flat, len(zs.deltas))
+	}
+	if rrs, ok := zs.ixfr(z0.Serial); !ok || len(rrs) < 4 {
+		t.Errorf("IXFR from the version before: %v", ok)
+	}
+	m := (ask{name: "aaaa-steward.", qtype: dns.TypeDS, do: true}).msg()
+	w := &recorder{}
+	s.ServeDNS(w, m)
+	r := new(dns.Msg)
+	if err := r.Unpack(w.last); err != nil || len(r.Answer) == 0 {
+		t.Errorf("aaaa-steward. DS after compaction: %v %v", err, r)
+	}
+	// A newer version served: the copy of the older one is refused.
+	z2 := patchRoot(t, flat, z0.Serial+2, "", "zzzz-steward.")
+	s.SetZone(z2)
+	if s.Compact(flat) {
+		t.Error("the copy of an older version compacted")
+	}
+	if s.snap.Load().zones["."].z != z2 {
+		t.Error("the newer version is no longer served")
+	}
+}

@@ -31,6 +31,7 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 	allowUpdate := fs.String("allow-update", "", "comma-separated prefixes allowed to change the zone by DNS UPDATE (RFC 2136); none by default")
 	keysDir := fs.String("keys", "", "the zone's DNSSEC keys (K<zone>.+<alg>+<tag>.key/.private, as zone sign --keys writes them), to sign updates of a signed zone")
 	settle := fs.Duration("zonemd-after", time.Second, "with --keys: how long after the last update the version with the ZONEMD follows")
+	compactAt := fs.Int("compact-after", 4096, "with --allow-update: make a flat copy of the zone in the background once updates have changed this many names since the last one")
 	var tsigFiles []string
 	fs.Func("tsig-file", "a file of TSIG keys (BIND key statements, Knot's YAML or [ALGORITHM:]NAME:SECRET lines); repeatable. With any, updates must be signed with one", func(v string) error {
 		tsigFiles = append(tsigFiles, v)
@@ -84,7 +85,7 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 	}
 	var upd *zoneUpdater
 	if len(allow) > 0 {
-		upd = &zoneUpdater{log: log, signer: dnssec.NewSigner(z.Origin, dnssec.DefaultPolicy), settle: *settle}
+		upd = &zoneUpdater{log: log, origin: z.Origin, signer: dnssec.NewSigner(z.Origin, dnssec.DefaultPolicy), settle: *settle, compactAt: max(*compactAt, 1)}
 		signed := len(z.RRset(z.Origin, dns.TypeDNSKEY)) > 0
 		switch {
 		case *keysDir != "":

@@ -91,17 +91,24 @@ func readBINDKey(path string) (*dnssec.Key, error) {
 // zoneUpdater makes the versions of a zone served by `zone serve` that
 // DNS UPDATE asks for: a signed zone is re-signed where the change touches
 // it (dnssec.Signer.Patch) at once, without a ZONEMD, and the ZONEMD
-// follows in the next version once updates have stopped for a moment; an
-// unsigned zone just gets the change and a new serial.
+// follows in the next version once updates have stopped for a moment (or,
+// under a steady stream of them, after ten such moments); an unsigned zone
+// just gets the change and a new serial. Once the versions have drifted
+// from their flat base by compactAt names, a flat copy is made in the
+// background and served in place of the patched one (Server.Compact).
 type zoneUpdater struct {
-	srv    *dnsserver.Server
-	log    *slog.Logger
-	keys   *dnssec.SigningKeys // nil for an unsigned zone
-	signer *dnssec.Signer
-	settle time.Duration // quiet time before the ZONEMD follows
+	srv       *dnsserver.Server
+	log       *slog.Logger
+	origin    string
+	keys      *dnssec.SigningKeys // nil for an unsigned zone
+	signer    *dnssec.Signer
+	settle    time.Duration // quiet time before the ZONEMD follows
+	compactAt int           // names changed since the flat base that call for a flat copy
 
-	mu    sync.Mutex
-	timer *time.Timer
+	mu         sync.Mutex
+	timer      *time.Timer
+	since      time.Time // when the timer was first set since the last ZONEMD
+	compacting bool
 }
 
 // apply is dnsserver.UpdatePolicy.Apply.
@@ -109,12 +116,14 @@ func (u *zoneUpdater) apply(cur *zone.Zone, changes []zone.Change) (*zone.Zone, 
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if served := u.srv.Zone(cur.Origin); served != nil {
-		// The version with the ZONEMD may have been served since the
-		// update was checked: it differs at the apex only, which updates
-		// do not touch.
+		// The version with the ZONEMD, or a flat copy, may have been
+		// served since the update was checked: they differ at the apex
+		// only, which updates do not touch, or not at all.
 		cur = served
 	}
 	serial := cur.Serial + 1
+	var z *zone.Zone
+	var err error
 	if u.keys == nil {
 		soa := dns.Copy(cur.SOA()).(*dns.SOA)
 		soa.Serial = serial
@@ -124,33 +133,78 @@ func (u *zoneUpdater) apply(cur *zone.Zone, changes []zone.Change) (*zone.Zone, 
 				apex.Records = append(apex.Records, cur.RRset(cur.Origin, t)...)
 			}
 		}
-		return cur.Patch(append(changes, apex))
+		z, err = cur.Patch(append(changes, apex))
+	} else {
+		z, _, err = u.signer.Patch(cur, changes, serial, *u.keys, time.Now(), false)
 	}
-	z, _, err := u.signer.Patch(cur, changes, serial, *u.keys, time.Now(), false)
 	if err != nil {
 		return nil, err
 	}
-	if u.timer != nil {
-		u.timer.Stop()
+	switch {
+	case u.timer == nil:
+		u.since = time.Now()
+		u.timer = time.AfterFunc(u.settle, u.settled)
+	case time.Since(u.since) < 10*u.settle:
+		u.timer.Reset(u.settle)
 	}
-	u.timer = time.AfterFunc(u.settle, func() { u.digest(z) })
 	return z, nil
 }
 
-// digest serves the version after z with its ZONEMD, if z is still the
-// version served.
-func (u *zoneUpdater) digest(z *zone.Zone) {
+// settled runs once updates have paused: it serves the version after the
+// one served with its ZONEMD, and starts a flat copy if the versions have
+// drifted far from their base.
+func (u *zoneUpdater) settled() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.srv.Zone(z.Origin) != z {
-		return // a later update has its own timer
-	}
-	start := time.Now()
-	next, _, err := u.signer.Patch(z, nil, z.Serial+1, *u.keys, time.Now(), true)
-	if err != nil {
-		u.log.Error("ZONEMD after updates", "zone", z.Origin, "err", err)
+	u.timer = nil
+	z := u.srv.Zone(u.origin)
+	if z == nil {
 		return
 	}
-	u.srv.SetZone(next)
-	u.log.Info("ZONEMD after updates", "zone", z.Origin, "serial", next.Serial, "seconds", time.Since(start).Seconds())
+	if u.keys != nil && !hasZONEMD(z) {
+		start := time.Now()
+		next, _, err := u.signer.Patch(z, nil, z.Serial+1, *u.keys, time.Now(), true)
+		if err != nil {
+			u.log.Error("ZONEMD after updates", "zone", z.Origin, "err", err)
+			return
+		}
+		u.srv.SetZone(next)
+		u.log.Info("ZONEMD after updates", "zone", z.Origin, "serial", next.Serial, "seconds", time.Since(start).Seconds())
+		z = next
+	}
+	if changed, _ := z.Patched(); len(changed) >= u.compactAt && !u.compacting {
+		u.compacting = true
+		go u.compact(z)
+	}
+}
+
+// compact makes a flat copy of z and serves it in z's place if z is still
+// the version served.
+func (u *zoneUpdater) compact(z *zone.Zone) {
+	defer func() {
+		u.mu.Lock()
+		u.compacting = false
+		u.mu.Unlock()
+	}()
+	start := time.Now()
+	flat, err := z.Flatten()
+	if err != nil {
+		u.log.Error("flat copy of the zone", "zone", z.Origin, "err", err)
+		return
+	}
+	// Under the lock, so that no update is made from z meanwhile.
+	u.mu.Lock()
+	served := u.srv.Compact(flat)
+	u.mu.Unlock()
+	u.log.Info("flat copy of the zone", "zone", z.Origin, "serial", z.Serial, "served", served, "seconds", time.Since(start).Seconds())
+}
+
+// hasZONEMD reports whether z has a ZONEMD for its own serial.
+func hasZONEMD(z *zone.Zone) bool {
+	for _, rr := range z.RRset(z.Origin, dns.TypeZONEMD) {
+		if md, ok := rr.(*dns.ZONEMD); ok && md.Serial == z.Serial {
+			return true
+		}
+	}
+	return false
 }

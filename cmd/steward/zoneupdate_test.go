@@ -93,7 +93,7 @@ func TestZoneServeUpdate(t *testing.T) {
 	m := &Main{Stdout: &logs, Stderr: &logs, Clock: steward.SystemClock{}}
 	go func() {
 		done <- m.Run(ctx, []string{"zone", "serve", "--in", signed, "--dns", addr, "--keys", keys,
-			"--tsig-file", keyFile, "--allow-update", "127.0.0.1/32", "--allow-transfer", "127.0.0.1/32", "--zonemd-after", "300ms"})
+			"--tsig-file", keyFile, "--allow-update", "127.0.0.1/32", "--allow-transfer", "127.0.0.1/32", "--zonemd-after", "300ms", "--compact-after", "3"})
 	}()
 	defer func() {
 		cancel()
@@ -177,11 +177,12 @@ func TestZoneServeUpdate(t *testing.T) {
 		t.Errorf("zzzz-steward.: no referral: %v", r)
 	}
 
-	// The ZONEMD follows, in the next version.
+	// The ZONEMD follows, in the next version; then a flat copy of it is
+	// served (the update changed more than --compact-after names).
 	deadline := time.Now().Add(20 * time.Second)
-	for serial() != z0.Serial+2 {
+	for serial() != z0.Serial+2 || !strings.Contains(logs.String(), "zone compacted") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no version with a ZONEMD after the update:\n%s", logs.String())
+			t.Fatalf("no version with a ZONEMD, or no flat copy, after the update:\n%s", logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -208,6 +209,14 @@ func TestZoneServeUpdate(t *testing.T) {
 	}
 	if b, err := osexec.Command(ldns, "-ZZ", got).CombinedOutput(); err != nil {
 		t.Errorf("ldns-verify-zone -ZZ: %v\n%s", err, b)
+	}
+
+	// Updates go on from the flat copy.
+	if out, err := update(true, "update add zzzz-steward. 86400 IN DS "+newDS+"\n"); err != nil {
+		t.Fatalf("nsupdate after the flat copy: %v\n%s", err, out)
+	}
+	if r := ask("zzzz-steward.", dns.TypeDS); len(r.Answer) != 2 {
+		t.Errorf("zzzz-steward. DS after the flat copy: %v", r.Answer)
 	}
 }
 
