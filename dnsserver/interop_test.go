@@ -206,6 +206,30 @@ func runInterop(t *testing.T, sec secondary) {
 		axfrAt.Sub(start).Seconds(), time.Since(axfrAt).Seconds())
 
 	compareAnswers(t, sec, v2, addr, secAddr)
+
+	// A patched version (zone.Patch, as Signer.Patch and DNS UPDATE make
+	// them), whose IXFR difference is taken from its changed names: a
+	// TLD removed with its glue, org.'s DS replaced.
+	var gone string
+	for _, n := range v2.Names() {
+		if cut, ok := v2.Delegation(n); ok && cut == n && n != "org." && n != "net." {
+			if next := v2.Next(n); next != "" && dns.IsSubDomain(n, next) {
+				gone = n
+				break
+			}
+		}
+	}
+	v3 := patchRoot(t, v2, v2.Serial+1, gone, "zz-steward.")
+	s.SetZone(v3)
+	if err := waitSerial(secAddr, v3.Serial, 20*time.Second); err != nil {
+		dumpLogs()
+		t.Fatalf("%s did not take the patched version: %v", sec.name, err)
+	}
+	if !strings.Contains(logs.String(), "patched=true") || !strings.Contains(logs.String(), "type=IXFR style=IXFR from=2023051101 serial=2023051102") {
+		dumpLogs()
+		t.Errorf("%s did not take the patched version by IXFR", sec.name)
+	}
+	compareAnswers(t, sec, v3, addr, secAddr)
 	t.Logf("%s interop took %.1fs", sec.name, time.Since(start).Seconds())
 }
 
