@@ -13,15 +13,7 @@ import (
 // applyUnsigned is an UpdatePolicy.Apply for an unsigned zone: the
 // changes and the next serial.
 func applyUnsigned(cur *zone.Zone, changes []zone.Change) (*zone.Zone, error) {
-	soa := dns.Copy(cur.SOA()).(*dns.SOA)
-	soa.Serial++
-	apex := zone.Change{Name: cur.Origin, Records: []dns.RR{soa}}
-	for _, t := range cur.Types(cur.Origin) {
-		if t != dns.TypeSOA {
-			apex.Records = append(apex.Records, cur.RRset(cur.Origin, t)...)
-		}
-	}
-	return cur.Patch(append(changes, apex))
+	return cur.PatchSerial(changes, cur.Serial+1)
 }
 
 // TestUpdate sends DNS UPDATE requests over UDP and TCP and checks RFC

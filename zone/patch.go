@@ -445,3 +445,18 @@ func (z *Zone) writePatched(w io.Writer) error {
 	}
 	return bw.Flush()
 }
+
+// PatchSerial is Patch with the origin's records kept as they are but the
+// SOA, which gets the serial given: a change to names below the origin
+// under a new serial, as an unsigned zone's updates make it.
+func (z *Zone) PatchSerial(changes []Change, serial uint32) (*Zone, error) {
+	soa := dns.Copy(z.SOA()).(*dns.SOA)
+	soa.Serial = serial
+	apex := Change{Name: z.Origin, Records: []dns.RR{soa}}
+	for _, t := range z.Types(z.Origin) {
+		if t != dns.TypeSOA {
+			apex.Records = append(apex.Records, z.RRset(z.Origin, t)...)
+		}
+	}
+	return z.Patch(append(slices.Clip(changes), apex))
+}

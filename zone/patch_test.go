@@ -267,3 +267,20 @@ func TestPatchedFrom(t *testing.T) {
 		t.Error("a flat version has a parent")
 	}
 }
+
+// TestPatchSerial: the change and the new serial, the origin's other
+// records as they were.
+func TestPatchSerial(t *testing.T) {
+	base := loadRoot(t)
+	p, err := base.PatchSerial([]Change{{Name: "org."}}, base.Serial+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Serial != base.Serial+5 || p.HasName("org.") || len(p.RRset(".", dns.TypeNS)) != len(base.RRset(".", dns.TypeNS)) ||
+		len(p.RRset(".", dns.TypeRRSIG)) != len(base.RRset(".", dns.TypeRRSIG)) {
+		t.Errorf("serial %d, org. %v", p.Serial, p.HasName("org."))
+	}
+	if base.Serial == p.Serial || !base.HasName("org.") {
+		t.Error("the base changed")
+	}
+}

@@ -125,15 +125,7 @@ func (u *zoneUpdater) apply(cur *zone.Zone, changes []zone.Change) (*zone.Zone, 
 	var z *zone.Zone
 	var err error
 	if u.keys == nil {
-		soa := dns.Copy(cur.SOA()).(*dns.SOA)
-		soa.Serial = serial
-		apex := zone.Change{Name: cur.Origin, Records: []dns.RR{soa}}
-		for _, t := range cur.Types(cur.Origin) {
-			if t != dns.TypeSOA {
-				apex.Records = append(apex.Records, cur.RRset(cur.Origin, t)...)
-			}
-		}
-		z, err = cur.Patch(append(changes, apex))
+		z, err = cur.PatchSerial(changes, serial)
 	} else {
 		z, _, err = u.signer.Patch(cur, changes, serial, *u.keys, time.Now(), false)
 	}
