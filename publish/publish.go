@@ -81,6 +81,7 @@ type Publisher struct {
 	lastHead int64
 	nextFull time.Time
 	unsigned *zone.Zone // the unsigned version last signed
+	wholeAt  time.Time  // when the whole zone was last signed
 
 	wake chan struct{} // Kick's signal to Run
 }
@@ -246,21 +247,23 @@ func (p *Publisher) signWhole(unsigned *zone.Zone, now time.Time) (*zone.Zone, d
 	if err != nil {
 		return nil, st, fmt.Errorf("sign: %w", err)
 	}
-	p.unsigned = unsigned
+	p.unsigned, p.wholeAt = unsigned, now
 	return z, st, nil
 }
 
 // patch signs new content as a change to the signed version prev: the
 // names whose records changed, the NSEC records around them, the SOA and
 // the ZONEMD (dnssec.Signer.Patch). It signs the whole zone instead when
-// the apex or the keys changed, or when prev has drifted far from its
-// flat base.
+// the apex or the keys changed, when prev has drifted far from its flat
+// base, or when the last whole-zone signing is recheck old.
 func (p *Publisher) patch(zc *steward.ZoneContent, prev *zone.Zone, now time.Time) (*zone.Zone, dnssec.Stats, error) {
 	unsigned, err := rootzone.Build(&zc.Apex, zc.TLDs, zc.Publication.Serial)
 	if err != nil {
 		return nil, dnssec.Stats{}, err
 	}
-	if p.unsigned == nil {
+	if p.unsigned == nil || now.Sub(p.wholeAt) >= recheck {
+		// The whole zone at least every recheck, so that the signatures
+		// a stream of changes leaves alone are refreshed in time.
 		return p.signWhole(unsigned, now)
 	}
 	changes, ok := unsignedChanges(p.unsigned, unsigned)

@@ -9,6 +9,7 @@ import (
 	"steward/internal/testdata"
 	"steward/internal/testproc"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,6 +197,28 @@ func TestPublish(t *testing.T) {
 	}
 	if _, ok := c.Zone.Patched(); ok {
 		t.Error("the refresh did not sign the whole zone")
+	}
+
+	// A change a minute later is a patch; one more than an hour after the
+	// last whole-zone signing is signed whole, so that a stream of
+	// changes never keeps the other signatures from their refresh.
+	changeDS := func(tag uint16) {
+		for i := range imp.TLDs {
+			if imp.TLDs[i].Name == "org" {
+				imp.TLDs[i].DS = []steward.DS{{KeyTag: tag, Algorithm: 8, DigestType: 2, Digest: strings.Repeat("AB", 32)}}
+			}
+		}
+		f.importZone(t, imp)
+	}
+	f.clock.Advance(time.Minute)
+	changeDS(101)
+	if d := f.step(t); func() bool { _, ok := d.Zone.Patched(); return !ok }() {
+		t.Error("a change a minute after a whole-zone signing was not a patch")
+	}
+	f.clock.Advance(61 * time.Minute)
+	changeDS(102)
+	if e := f.step(t); func() bool { _, ok := e.Zone.Patched(); return ok }() {
+		t.Error("a change an hour after the last whole-zone signing was only a patch")
 	}
 }
 
