@@ -13,7 +13,8 @@
 #  2. signs the N-delegation zone with each signer in SIGNERS, one after the
 #     other, each with fresh ECDSA P-256 keys, NSEC, under /usr/bin/time -v
 #     (wall, user and system CPU, peak resident memory):
-#       steward  `steward zone sign` (ZONEMD SHA-384, GOMAXPROCS = all cores)
+#       steward  `steward zone sign` (ZONEMD SHA-384, GOMAXPROCS = all cores,
+#                --gc-percent 20 by default; it writes the zone as it signs)
 #       knot     kzonesign, policy signing-threads: 2, ZONEMD SHA-384
 #       bind     dnssec-signzone -n 2 -x (two threads; BIND 9.18 makes no
 #                ZONEMD; its post-signing verification runs, as by default)
@@ -102,7 +103,7 @@ rss() { awk -v k="$(field "$1" 'Maximum resident')" 'BEGIN { printf "%.0f", k / 
 
 declare -A SIGN_WALL SIGN_CPU SIGN_RSS SIGN_HOW
 sign_steward() {
-	SIGN_HOW[steward]="steward zone sign, GOMAXPROCS=$(nproc)"
+	SIGN_HOW[steward]="steward zone sign, GOMAXPROCS=$(nproc), GOGC=${GOGC:-20}"
 	/usr/bin/time -v -o "$OUT/time.sign.steward" "$S" zone sign --in "$OUT/in.zone" --out "$OUT/steward.signed" >"$OUT/sign.steward.log" 2>&1
 }
 sign_knot() {

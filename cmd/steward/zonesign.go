@@ -20,7 +20,7 @@ import (
 // zoneSign signs a zone file with fresh keys, as steward signs the root
 // zone: NSEC, ZONEMD, the default policy.
 func (m *Main) zoneSign(args []string) error {
-	fs := m.flags("zone sign", "--in FILE --out FILE [--origin NAME] [--algorithm 13|15|8] [--keys DIR] [--now RFC3339] [--verify] [--gc-percent N]")
+	fs := m.flags("zone sign", "--in FILE --out FILE [--origin NAME] [--algorithm 13|15|8] [--keys DIR] [--now RFC3339] [--verify] [--gc-percent 20]")
 	in := fs.String("in", "", "the unsigned zone file (DNSSEC records in it are dropped and made again)")
 	out := fs.String("out", "", "the signed zone file to write; - for standard output")
 	origin := fs.String("origin", ".", "the origin for relative names in the file; the zone is the SOA's owner")
