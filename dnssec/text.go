@@ -2,14 +2,11 @@ package dnssec
 
 import (
 	"bufio"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/netip"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/miekg/dns"
@@ -123,10 +120,7 @@ func writeOwners(w io.Writer, owners []*owner) error {
 // form, as miekg/dns prints them, for one goroutine.
 type textWriter struct {
 	buf   []byte
-	times [2]struct {
-		t uint32
-		s string
-	}
+	times zone.TextTimes
 }
 
 // owner appends the records of an owner, the SOA first at the apex.
@@ -176,177 +170,14 @@ func (t *textWriter) record(name string, w []byte) {
 	class := binary.BigEndian.Uint16(h[2:])
 	ttl := binary.BigEndian.Uint32(h[4:])
 	rd := w[off:]
-	start := len(t.buf)
-	if class == dns.ClassINET && isPlainCanonical(name) && t.fast(name, typ, ttl, rd) {
-		t.buf = append(t.buf, '\n')
+	if b, ok := zone.AppendText(t.buf, name, typ, class, ttl, rd, &t.times); ok {
+		t.buf = append(b, '\n')
 		return
 	}
-	t.buf = t.buf[:start]
 	rr, _, err := dns.UnpackRRWithHeader(dns.RR_Header{Name: name, Rrtype: typ, Class: class, Ttl: ttl, Rdlength: uint16(len(rd))}, w, off)
 	if err != nil || rr == nil {
 		rr = &dns.RFC3597{Hdr: dns.RR_Header{Name: name, Rrtype: typ, Class: class, Ttl: ttl, Rdlength: uint16(len(rd))}, Rdata: hex.EncodeToString(rd)}
 	}
 	t.buf = append(t.buf, rr.String()...)
 	t.buf = append(t.buf, '\n')
-}
-
-// fast appends the record's text for the types a large zone is made of,
-// and reports false, leaving garbage to cut, for any other or any RDATA
-// it does not print exactly as miekg/dns does.
-func (t *textWriter) fast(name string, typ uint16, ttl uint32, rd []byte) bool {
-	b := t.buf
-	b = append(b, name...)
-	b = append(b, '\t')
-	b = strconv.AppendUint(b, uint64(ttl), 10)
-	b = append(b, "\tIN\t"...)
-	ok := true
-	switch typ {
-	case dns.TypeNS:
-		b = append(b, "NS\t"...)
-		var n int
-		b, n, ok = appendPlainName(b, rd)
-		ok = ok && n == len(rd)
-	case dns.TypeA:
-		if len(rd) != 4 {
-			return false
-		}
-		b = append(b, "A\t"...)
-		b = netip.AddrFrom4([4]byte(rd)).AppendTo(b)
-	case dns.TypeAAAA:
-		if len(rd) != 16 {
-			return false
-		}
-		a := netip.AddrFrom16([16]byte(rd))
-		if a.Is4In6() {
-			return false
-		}
-		b = append(b, "AAAA\t"...)
-		b = a.AppendTo(b)
-	case dns.TypeDS:
-		if len(rd) < 5 {
-			return false
-		}
-		b = append(b, "DS\t"...)
-		b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(rd)), 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(rd[2]), 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(rd[3]), 10)
-		b = append(b, ' ')
-		b = appendUpperHex(b, rd[4:])
-	case dns.TypeRRSIG:
-		if len(rd) < 19 {
-			return false
-		}
-		covered, known := dns.TypeToString[binary.BigEndian.Uint16(rd)]
-		if !known {
-			return false
-		}
-		b = append(b, "RRSIG\t"...)
-		b = append(b, covered...)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(rd[2]), 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(rd[3]), 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(rd[4:])), 10)
-		b = append(b, ' ')
-		b = append(b, t.time(binary.BigEndian.Uint32(rd[8:]), 0)...)
-		b = append(b, ' ')
-		b = append(b, t.time(binary.BigEndian.Uint32(rd[12:]), 1)...)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(rd[16:])), 10)
-		b = append(b, ' ')
-		var n int
-		b, n, ok = appendPlainName(b, rd[18:])
-		if ok {
-			b = append(b, ' ')
-			b = base64.StdEncoding.AppendEncode(b, rd[18+n:])
-		}
-	case dns.TypeNSEC:
-		b = append(b, "NSEC\t"...)
-		var n int
-		b, n, ok = appendPlainName(b, rd)
-		if ok {
-			b, ok = appendBitmapText(b, rd[n:])
-		}
-	default:
-		return false
-	}
-	t.buf = b
-	return ok
-}
-
-// time returns an RRSIG time as miekg/dns prints it, remembering the last
-// one in each of two slots (a zone's signatures share a few times).
-func (t *textWriter) time(v uint32, slot int) string {
-	c := &t.times[slot]
-	if c.s == "" || c.t != v {
-		c.t, c.s = v, dns.TimeToString(v)
-	}
-	return c.s
-}
-
-// appendPlainName appends an uncompressed wire-format name at the start of
-// w as text, if its labels hold only lower-case letters, digits, '-' and
-// '_' (which print as themselves), and returns the octets it took.
-func appendPlainName(b, w []byte) ([]byte, int, bool) {
-	i := 0
-	for {
-		if i >= len(w) {
-			return b, 0, false
-		}
-		l := int(w[i])
-		if l == 0 {
-			if i == 0 {
-				b = append(b, '.')
-			}
-			return b, i + 1, true
-		}
-		if l > 63 || i+1+l > len(w) {
-			return b, 0, false
-		}
-		for _, c := range w[i+1 : i+1+l] {
-			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return b, 0, false
-			}
-		}
-		b = append(b, w[i+1:i+1+l]...)
-		b = append(b, '.')
-		i += 1 + l
-	}
-}
-
-// appendUpperHex appends v in upper-case hexadecimal.
-func appendUpperHex(b, v []byte) []byte {
-	const digits = "0123456789ABCDEF"
-	for _, c := range v {
-		b = append(b, digits[c>>4], digits[c&15])
-	}
-	return b
-}
-
-// appendBitmapText appends the types of an NSEC type bit map, each after
-// a space, if every type has a name.
-func appendBitmapText(b, m []byte) ([]byte, bool) {
-	for len(m) > 0 {
-		if len(m) < 2 || m[1] == 0 || m[1] > 32 || len(m) < 2+int(m[1]) {
-			return b, false
-		}
-		window := int(m[0]) << 8
-		for i, octet := range m[2 : 2+int(m[1])] {
-			for bit := 0; bit < 8; bit++ {
-				if octet&(0x80>>bit) != 0 {
-					name, ok := dns.TypeToString[uint16(window+i*8+bit)]
-					if !ok {
-						return b, false
-					}
-					b = append(b, ' ')
-					b = append(b, name...)
-				}
-			}
-		}
-		m = m[2+int(m[1]):]
-	}
-	return b, true
 }

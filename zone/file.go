@@ -78,7 +78,7 @@ func (z *Zone) Write(w io.Writer) error {
 	format := func(p *piece, lo, hi int) {
 		defer close(p.done)
 		var b []byte
-		var tc timeCache
+		var tc TextTimes
 		if lo == 0 {
 			b = append(b, z.soa.String()...)
 			b = append(b, '\n')

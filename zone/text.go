@@ -15,17 +15,27 @@ import (
 // It reports false, having appended nothing, for anything else: another
 // type or class, a name that would need escapes, RDATA that does not read;
 // the caller then decodes the record.
-func appendText(b []byte, owner string, typ uint16, d []byte, tc *timeCache) ([]byte, bool) {
+func appendText(b []byte, owner string, typ uint16, d []byte, tc *TextTimes) ([]byte, bool) {
+	n := int(binary.BigEndian.Uint16(d[6:]))
+	return AppendText(b, owner, typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n], tc)
+}
+
+// AppendText appends a record, given its owner, type, class, TTL and RDATA
+// in uncompressed wire form, in presentation format as miekg/dns's String
+// gives it, for the types a signed delegation-only zone is made of (NS, A,
+// AAAA, DS, DNSKEY, RRSIG, NSEC). It reports false, having appended
+// nothing, for anything else: another type or class, a name that would
+// need escapes, RDATA that does not read; the caller then decodes the
+// record. tc remembers RRSIG times between calls of one goroutine.
+func AppendText(b []byte, owner string, typ, class uint16, ttl uint32, rd []byte, tc *TextTimes) ([]byte, bool) {
 	start := len(b)
 	fail := func() ([]byte, bool) { return b[:start], false }
-	if !plainText(owner) || binary.BigEndian.Uint16(d[4:]) != dns.ClassINET {
+	if !plainText(owner) || class != dns.ClassINET {
 		return fail()
 	}
-	n := int(binary.BigEndian.Uint16(d[6:]))
-	rd := d[recHeader : recHeader+n]
 	b = append(b, owner...)
 	b = append(b, '\t')
-	b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(d)), 10)
+	b = strconv.AppendUint(b, uint64(ttl), 10)
 	b = append(b, "\tIN\t"...)
 	b = append(b, dns.Type(typ).String()...)
 	b = append(b, '\t')
@@ -104,15 +114,15 @@ func appendText(b []byte, owner string, typ uint16, d []byte, tc *timeCache) ([]
 	return b, true
 }
 
-// timeCache remembers the text of the last two RRSIG times written, which
+// TextTimes remembers the text of the last two RRSIG times written, which
 // most signatures of a zone share.
-type timeCache struct {
+type TextTimes struct {
 	t    [2]uint32
 	s    [2]string
 	next int
 }
 
-func (c *timeCache) append(b []byte, t uint32) []byte {
+func (c *TextTimes) append(b []byte, t uint32) []byte {
 	for i := range c.t {
 		if c.s[i] != "" && c.t[i] == t {
 			return append(b, c.s[i]...)

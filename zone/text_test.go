@@ -31,7 +31,7 @@ w\.x.example.	3600	IN	NS	a\@b.example.
 	}
 	for _, z := range []*Zone{z, odd} {
 		fast := 0
-		var tc timeCache
+		var tc TextTimes
 		for i, name := range z.names {
 			for k := z.first[i]; k < z.first[i+1]; k++ {
 				s := &z.sets[k]
