@@ -48,7 +48,9 @@ func refusedf(rcode int, format string, args ...any) error {
 // applied (§3.4.1), and the version UpdatePolicy.Apply makes from the
 // changes is served before the answer goes out. Names at the apex and
 // the records a signer makes (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM,
-// ZONEMD) cannot be updated: REFUSED. Updates are applied one at a time.
+// ZONEMD) cannot be updated: REFUSED. A CNAME is not added beside other
+// data nor other data beside a CNAME (RFC 2136 §3.4.2.2: those changes
+// are ignored). Updates are applied one at a time.
 func newUpdate(s *Server, next handler) handler {
 	return handlerFunc(func(ctx context.Context, w dns.ResponseWriter, q *query) (int, error) {
 		if q.msg.Opcode != dns.OpcodeUpdate {
@@ -229,7 +231,19 @@ func updateChanges(z *zone.Zone, r *dns.Msg) ([]zone.Change, error) {
 		rrs := recs(name)
 		switch h.Class {
 		case dns.ClassINET:
-			if !slices.ContainsFunc(rrs, func(o dns.RR) bool { return dns.IsDuplicate(o, rr) }) {
+			// RFC 2136 §3.4.2.2: a CNAME is not added beside other data,
+			// nor other data beside a CNAME; a CNAME added where one is
+			// replaces it.
+			isCNAME := h.Rrtype == dns.TypeCNAME
+			hasCNAME := slices.ContainsFunc(rrs, func(o dns.RR) bool { return o.Header().Rrtype == dns.TypeCNAME })
+			hasOther := slices.ContainsFunc(rrs, func(o dns.RR) bool { return o.Header().Rrtype != dns.TypeCNAME })
+			switch {
+			case isCNAME && hasOther, !isCNAME && hasCNAME:
+			case isCNAME && hasCNAME:
+				c := dns.Copy(rr)
+				c.Header().Name = name
+				rrs = []dns.RR{c}
+			case !slices.ContainsFunc(rrs, func(o dns.RR) bool { return dns.IsDuplicate(o, rr) }):
 				c := dns.Copy(rr)
 				c.Header().Name = name
 				rrs = append(rrs, c)

@@ -135,8 +135,22 @@ func TestUpdate(t *testing.T) {
 	if r := exchange(t, addr, ask{name: "new.example.", qtype: dns.TypeA}); len(r.Answer) != 1 {
 		t.Errorf("new.example. not served: %v", r)
 	}
+	// RFC 2136 §3.4.2.2: a CNAME beside other data, and other data
+	// beside a CNAME, are ignored; a second CNAME replaces the first.
+	before := serial()
+	if rc := send(false, true, func(m *dns.Msg) {
+		m.Insert(rrs("mail.example. 300 IN CNAME elsewhere.example.", "sub2.example. 300 IN CNAME a.example."))
+		m.Insert(rrs("sub2.example. 300 IN A 192.0.2.9", "sub2.example. 300 IN CNAME b.example."))
+	}); rc != dns.RcodeSuccess {
+		t.Fatalf("CNAME update: %s", dns.RcodeToString[rc])
+	}
+	z = s.Zone("example.")
+	if got := fmt.Sprint(z.RRset("sub2.example.", dns.TypeCNAME), z.RRset("sub2.example.", dns.TypeA), z.RRset("mail.example.", dns.TypeCNAME)); got != "[sub2.example.\t300\tIN\tCNAME\tb.example.] [] []" || z.Serial != before+1 {
+		t.Errorf("after the CNAME update: %s, serial %d", got, z.Serial)
+	}
+
 	// An update that changes nothing makes no version.
-	if rc := send(true, true, func(m *dns.Msg) { m.Insert(rrs("new.example. 300 IN A 192.0.2.1")) }); rc != dns.RcodeSuccess || serial() != start+1 {
+	if rc := send(true, true, func(m *dns.Msg) { m.Insert(rrs("new.example. 300 IN A 192.0.2.1")) }); rc != dns.RcodeSuccess || serial() != before+1 {
 		t.Errorf("a no-op update: %s, serial %d", dns.RcodeToString[rc], serial())
 	}
 }
