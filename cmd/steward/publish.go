@@ -122,20 +122,8 @@ func (m *Main) startPublishing(ctx context.Context, in *instance, log *slog.Logg
 		for _, k := range tsigKeys {
 			policy.Keys = append(policy.Keys, k.Name)
 		}
-		for _, a := range splitComma(f.notify) {
-			sec := dnsserver.Secondary{Addr: a}
-			if addr, key, ok := strings.Cut(a, "@"); ok {
-				sec.Addr, sec.Key = addr, strings.ToLower(dns.Fqdn(key))
-				if !slices.Contains(policy.Keys, sec.Key) {
-					return nil, nil, usagef("--notify %s: no TSIG key named %s (give it with --tsig-file)", a, sec.Key)
-				}
-			} else if len(tsigKeys) > 0 {
-				sec.Key = tsigKeys[0].Name
-			}
-			if _, _, err := net.SplitHostPort(sec.Addr); err != nil {
-				return nil, nil, usagef("--notify: %q is not host:port", sec.Addr)
-			}
-			policy.Notify = append(policy.Notify, sec)
+		if policy.Notify, err = parseNotify(f.notify, tsigKeys); err != nil {
+			return nil, nil, err
 		}
 		host, _ := os.Hostname()
 		dnsSrv = dnsserver.New(dnsserver.Config{Logger: log, Registerer: reg, Identity: host, TSIG: tsigKeys,
@@ -170,4 +158,27 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseNotify reads --notify: comma-separated host:port[@KEYNAME] of
+// secondaries, each NOTIFY signed with the key named or, if none is, the
+// first of keys.
+func parseNotify(list string, keys []dnsserver.TSIGKey) ([]dnsserver.Secondary, error) {
+	var out []dnsserver.Secondary
+	for _, a := range splitComma(list) {
+		sec := dnsserver.Secondary{Addr: a}
+		if addr, key, ok := strings.Cut(a, "@"); ok {
+			sec.Addr, sec.Key = addr, strings.ToLower(dns.Fqdn(key))
+			if !slices.ContainsFunc(keys, func(k dnsserver.TSIGKey) bool { return strings.EqualFold(dns.Fqdn(k.Name), sec.Key) }) {
+				return nil, usagef("--notify %s: no TSIG key named %s (give it with --tsig-file)", a, sec.Key)
+			}
+		} else if len(keys) > 0 {
+			sec.Key = keys[0].Name
+		}
+		if _, _, err := net.SplitHostPort(sec.Addr); err != nil {
+			return nil, usagef("--notify: %q is not host:port", sec.Addr)
+		}
+		out = append(out, sec)
+	}
+	return out, nil
 }

@@ -23,11 +23,12 @@ import (
 // changes by DNS UPDATE (RFC 2136), re-signing what they touch with the
 // keys in --keys.
 func (m *Main) zoneServe(ctx context.Context, args []string) error {
-	fs := m.flags("zone serve", "--in FILE --dns ADDR [--origin NAME] [--allow-update PREFIXES [--keys DIR] [--tsig-file FILE]]")
+	fs := m.flags("zone serve", "--in FILE --dns ADDR [--origin NAME] [--allow-update PREFIXES [--keys DIR] [--tsig-file FILE]] [--allow-transfer PREFIXES [--notify ADDR[@KEY],...]]")
 	in := fs.String("in", "", "the zone file")
 	addr := fs.String("dns", "", "the address to answer on, over UDP and TCP (e.g. 127.0.0.1:5353)")
 	origin := fs.String("origin", ".", "the origin for relative names in the file; the zone is the SOA's owner")
 	allowXfr := fs.String("allow-transfer", "", "comma-separated prefixes allowed to take the zone by AXFR/IXFR; none by default")
+	notify := fs.String("notify", "", "with --allow-transfer: comma-separated host:port[@KEYNAME] of secondaries to NOTIFY of each new serial, signed with that TSIG key (default the first)")
 	allowUpdate := fs.String("allow-update", "", "comma-separated prefixes allowed to change the zone by DNS UPDATE (RFC 2136); none by default")
 	keysDir := fs.String("keys", "", "the zone's DNSSEC keys (K<zone>.+<alg>+<tag>.key/.private, as zone sign --keys writes them), to sign updates of a signed zone")
 	settle := fs.Duration("zonemd-after", time.Second, "with --keys: how long after the last update the version with the ZONEMD follows")
@@ -80,8 +81,14 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 	for _, k := range tsigKeys {
 		keyNames = append(keyNames, k.Name)
 	}
+	secondaries, err := parseNotify(*notify, tsigKeys)
+	if err != nil {
+		return err
+	}
 	if len(allowT) > 0 {
-		cfg.Transfer = map[string]dnsserver.TransferPolicy{z.Origin: {Allow: allowT, Keys: keyNames}}
+		cfg.Transfer = map[string]dnsserver.TransferPolicy{z.Origin: {Allow: allowT, Keys: keyNames, Notify: secondaries}}
+	} else if len(secondaries) > 0 {
+		return usagef("zone serve: --notify needs --allow-transfer for the secondaries to take the zone")
 	}
 	var upd *zoneUpdater
 	if len(allow) > 0 {

@@ -236,6 +236,9 @@ func TestZoneServeUpdateUsage(t *testing.T) {
 		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "not-a-prefix"},
 		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-transfer", "10.0.0.0/33"},
 		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--notify", "127.0.0.1:5300"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-transfer", "127.0.0.1/32", "--notify", "no-port"},
+		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-transfer", "127.0.0.1/32", "--notify", "127.0.0.1:5300@unknown-key"},
 		{"--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32", "--keys", keys, "--tsig-file", filepath.Join(dir, "missing.conf")},
 	} {
 		out, err := run(t, append([]string{"zone", "serve"}, args...)...)
@@ -246,5 +249,102 @@ func TestZoneServeUpdateUsage(t *testing.T) {
 	out, err := run(t, "zone", "serve", "--in", signed, "--dns", "127.0.0.1:0", "--allow-update", "127.0.0.1/32", "--keys", empty)
 	if err == nil || !strings.Contains(out+err.Error(), "no KSK and ZSK") {
 		t.Errorf("keys from an empty directory: %v\n%s", err, out)
+	}
+}
+
+// TestZoneServeNotify: with --notify, a secondary (NSD) follows the
+// updates: it takes the zone by AXFR, then each change by IXFR after
+// steward's NOTIFY, signed with the TSIG key.
+func TestZoneServeNotify(t *testing.T) {
+	nsd := testproc.Need(t, "nsd")
+	nsupdate := testproc.Need(t, "nsupdate")
+	keygen := testproc.Need(t, "rndc-confgen")
+	dir := t.TempDir()
+	in, signed, keys := filepath.Join(dir, "in.zone"), filepath.Join(dir, "signed.zone"), filepath.Join(dir, "keys")
+	mustRun(t, "zone", "generate", "--delegations", "100", "--seed", "4", "--out", in)
+	mustRun(t, "zone", "sign", "--in", in, "--out", signed, "--keys", keys)
+	keyFile := filepath.Join(dir, "xfr.conf")
+	if out, err := osexec.Command(keygen, "-a", "-A", "hmac-sha256", "-k", "xfr-key", "-c", keyFile).CombinedOutput(); err != nil {
+		t.Fatalf("rndc-confgen: %v\n%s", err, out)
+	}
+	tsig, err := readTSIGFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, secPort := testproc.FreePort(t), testproc.FreePort(t)
+	addr, secAddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", secPort)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	m := &Main{Stdout: &logs, Stderr: &logs, Clock: steward.SystemClock{}}
+	go func() {
+		done <- m.Run(ctx, []string{"zone", "serve", "--in", signed, "--dns", addr, "--keys", keys, "--tsig-file", keyFile,
+			"--allow-update", "127.0.0.1/32", "--allow-transfer", "127.0.0.1/32", "--notify", secAddr})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("zone serve: %v", err)
+		}
+	}()
+
+	nsdDir := t.TempDir()
+	conf := testproc.NSDServer(nsdDir, secPort) + fmt.Sprintf(`	xfrd-reload-timeout: 0
+remote-control:
+	control-enable: no
+key:
+	name: "%[1]s"
+	algorithm: hmac-sha256
+	secret: "%[2]s"
+zone:
+	name: "."
+	zonefile: "root.zone"
+	request-xfr: 127.0.0.1@%[3]d %[1]s
+	allow-notify: 127.0.0.1 %[1]s
+`, tsig[0].Name, tsig[0].Secret, port)
+	if err := os.WriteFile(filepath.Join(nsdDir, "nsd.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testproc.Start(t, nsd, []string{"-d", "-c", filepath.Join(nsdDir, "nsd.conf")}, nsdDir)
+
+	serialAt := func(a string) uint32 {
+		q := new(dns.Msg)
+		q.SetQuestion(".", dns.TypeSOA)
+		r, _, err := new(dns.Client).Exchange(q, a)
+		if err != nil || len(r.Answer) == 0 {
+			return 0
+		}
+		return r.Answer[0].(*dns.SOA).Serial
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(filepath.Join(nsdDir, "nsd.log"))
+				t.Fatalf("%s:\nsteward:\n%s\nnsd:\n%s", what, testproc.Tail(logs.String(), 3000), testproc.Tail(string(b), 3000))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("steward serving", func() bool { return serialAt(addr) != 0 })
+	first := serialAt(addr)
+	waitFor("NSD took the zone", func() bool { return serialAt(secAddr) == first })
+
+	cmd := osexec.Command(nsupdate, "-k", keyFile)
+	cmd.Stdin = strings.NewReader(fmt.Sprintf("server 127.0.0.1 %d\nzone .\nupdate add zzzz-notify. 172800 IN NS ns.example.net.\nsend\n", port))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nsupdate: %v\n%s", err, out)
+	}
+	waitFor("NSD took the change", func() bool { return serialAt(secAddr) > first })
+	q := new(dns.Msg)
+	q.SetQuestion("zzzz-notify.", dns.TypeNS)
+	r, _, err := new(dns.Client).Exchange(q, secAddr)
+	if err != nil || len(r.Ns) == 0 || r.Ns[0].(*dns.NS).Ns != "ns.example.net." {
+		t.Errorf("NSD's referral for the new delegation: %v %v", err, r)
+	}
+	if !strings.Contains(logs.String(), "type=IXFR style=IXFR") {
+		t.Errorf("NSD did not take the change by IXFR:\n%s", logs.String())
 	}
 }
