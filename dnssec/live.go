@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -131,14 +132,14 @@ func (p *patcher) run(changes []zone.Change, keys SigningKeys) (*zone.Zone, erro
 		p.signed = append(p.signed, set)
 	}
 	plan(soaSet)
-	for _, name := range sortedKeys(p.changed) {
+	for _, name := range slices.Sorted(maps.Keys(p.changed)) { // a fixed order of jobs
 		for _, set := range p.changed[name].sets {
 			if set.signed {
 				plan(set)
 			}
 		}
 	}
-	for _, name := range sortedKeys(p.nsec) {
+	for _, name := range slices.Sorted(maps.Keys(p.nsec)) {
 		plan(p.nsec[name])
 	}
 	if err := runJobs(jobs); err != nil {
@@ -526,15 +527,4 @@ func sameRecords(a, b []dns.RR) bool {
 	}
 	ka, kb := key(a), key(b)
 	return ka != nil && kb != nil && slices.Equal(ka, kb)
-}
-
-// sortedKeys returns a map's keys in order, so that signing jobs come in
-// the same order on every run.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
