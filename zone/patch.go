@@ -82,7 +82,7 @@ func (z *Zone) Patch(changes []Change) (*Zone, error) {
 	// answers for the origin (mini's SOA is not looked at).
 	b := NewBuilder(z.Origin)
 	if !originChanged {
-		if err := b.Add(base.soa); err != nil {
+		if err := b.Add(base.SOA()); err != nil {
 			return nil, fmt.Errorf("patch %s: %w", z.Origin, err)
 		}
 	}

@@ -641,8 +641,10 @@ func (z *Zone) Each(f func(dns.RR) bool) {
 	})
 }
 
-// SOA returns the zone's SOA record. It must not be modified.
-func (z *Zone) SOA() *dns.SOA { return z.soa }
+// SOA returns a copy of the zone's SOA record: packing a record into a
+// message writes its header (miekg/dns sets RDLENGTH), so one shared by
+// every goroutine would be written by all.
+func (z *Zone) SOA() *dns.SOA { return dns.Copy(z.soa).(*dns.SOA) }
 
 // EachRdata calls f for every record, in canonical order of owner names and
 // by type within a name, with its RDATA in uncompressed wire format: the

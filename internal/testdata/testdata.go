@@ -71,7 +71,7 @@ var (
 )
 
 // RootZone returns the records of the real root zone, DNSSEC records and
-// all, parsed once. Callers must not modify the records.
+// all, parsed once and copied for each caller, who may modify them.
 func RootZone(tb testing.TB) []dns.RR {
 	tb.Helper()
 	rootOnce.Do(func() { rootRRs, rootErr = parseZone(RootZoneFile, ".") })
@@ -81,5 +81,11 @@ func RootZone(tb testing.TB) []dns.RR {
 	if rootErr != nil {
 		tb.Fatal(rootErr)
 	}
-	return rootRRs
+	// A copy for each caller: packing a record writes its header, and
+	// tests that run in parallel would write the same records.
+	out := make([]dns.RR, len(rootRRs))
+	for i, rr := range rootRRs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
 }
