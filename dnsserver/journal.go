@@ -18,33 +18,17 @@ type delta struct {
 // new missing from old (added), SOA records aside, in canonical order. Two
 // records are the same when their owner, type, class, TTL and data are.
 func diff(old, new *zone.Zone) (del, add []dns.RR) {
-	on, nn := old.Names(), new.Names()
-	i, j := 0, 0
-	for i < len(on) || j < len(nn) {
-		var c int
+	zone.EachNameOf(old, new, func(name string, inOld, inNew bool) bool {
 		switch {
-		case i == len(on):
-			c = 1
-		case j == len(nn):
-			c = -1
-		case on[i] == nn[j]:
-			c = 0
+		case !inNew:
+			del = appendName(del, old, name)
+		case !inOld:
+			add = appendName(add, new, name)
 		default:
-			c = zone.Compare(on[i], nn[j])
+			del, add = diffName(del, add, old, new, name)
 		}
-		switch {
-		case c < 0:
-			del = appendName(del, old, on[i])
-			i++
-		case c > 0:
-			add = appendName(add, new, nn[j])
-			j++
-		default:
-			del, add = diffName(del, add, old, new, on[i])
-			i++
-			j++
-		}
-	}
+		return true
+	})
 	return del, add
 }
 

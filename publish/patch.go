@@ -20,47 +20,24 @@ func maxPatched(names int) int { return max(1024, names/16) }
 // serial: the whole zone is signed then.
 func unsignedChanges(old, new *zone.Zone) ([]zone.Change, bool) {
 	var changes []zone.Change
-	on, nn := old.Names(), new.Names()
-	i, j := 0, 0
-	for i < len(on) || j < len(nn) {
-		var c int
+	ok := true
+	zone.EachNameOf(old, new, func(n string, inOld, inNew bool) bool {
 		switch {
-		case i == len(on):
-			c = 1
-		case j == len(nn):
-			c = -1
-		case on[i] == nn[j]:
-			c = 0
+		case n == old.Origin:
+			// The apex may change its serial only.
+			ok = inOld && inNew && sameSets(recordsAt(old, n), recordsAt(new, n), true)
+		case !inNew:
+			changes = append(changes, zone.Change{Name: n})
+		case !inOld:
+			changes = append(changes, zone.Change{Name: n, Records: recordsAt(new, n)})
 		default:
-			c = zone.Compare(on[i], nn[j])
-		}
-		switch {
-		case c < 0:
-			if on[i] == old.Origin {
-				return nil, false
-			}
-			changes = append(changes, zone.Change{Name: on[i]})
-			i++
-		case c > 0:
-			if nn[j] == new.Origin {
-				return nil, false
-			}
-			changes = append(changes, zone.Change{Name: nn[j], Records: recordsAt(new, nn[j])})
-			j++
-		default:
-			n := on[i]
-			a, b := recordsAt(old, n), recordsAt(new, n)
-			if !sameSets(a, b, n == old.Origin) {
-				if n == old.Origin {
-					return nil, false
-				}
+			if b := recordsAt(new, n); !sameSets(recordsAt(old, n), b, false) {
 				changes = append(changes, zone.Change{Name: n, Records: b})
 			}
-			i++
-			j++
 		}
-	}
-	return changes, true
+		return ok
+	})
+	return changes, ok
 }
 
 // recordsAt returns every record at name.

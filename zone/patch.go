@@ -2,7 +2,6 @@ package zone
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -199,18 +198,7 @@ func (z *Zone) copyName(b *Builder, name string) error {
 	if i < 0 {
 		return nil
 	}
-	for k := z.first[i]; k < z.first[i+1]; k++ {
-		s := &z.sets[k]
-		for r := s.first; r < s.first+s.n; r++ {
-			off := int(z.recs[r])
-			d := z.data[off:]
-			n := int(binary.BigEndian.Uint16(d[6:]))
-			if err := b.AddRdata(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return z.rdataAt(i, name, b.AddRdata)
 }
 
 // compareKeys orders lower-case names canonically.
@@ -459,4 +447,41 @@ func (z *Zone) PatchSerial(changes []Change, serial uint32) (*Zone, error) {
 		}
 	}
 	return z.Patch(append(slices.Clip(changes), apex))
+}
+
+// EachNameOf calls f with every name of a or b, in canonical order, saying
+// which of the two has it, until f returns false: the walk two versions'
+// comparisons make.
+func EachNameOf(a, b *Zone, f func(name string, inA, inB bool) bool) {
+	an, bn := a.Names(), b.Names()
+	i, j := 0, 0
+	for i < len(an) || j < len(bn) {
+		var c int
+		switch {
+		case i == len(an):
+			c = 1
+		case j == len(bn):
+			c = -1
+		case an[i] == bn[j]:
+			c = 0
+		default:
+			c = Compare(an[i], bn[j])
+		}
+		var ok bool
+		switch {
+		case c < 0:
+			ok = f(an[i], true, false)
+			i++
+		case c > 0:
+			ok = f(bn[j], false, true)
+			j++
+		default:
+			ok = f(an[i], true, true)
+			i++
+			j++
+		}
+		if !ok {
+			return
+		}
+	}
 }

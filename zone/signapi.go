@@ -197,26 +197,9 @@ func Assemble(origin string, parts []PartSize, fill func(part int, w *PartWriter
 		return nil, fmt.Errorf("zone %s has %d SOA records, want 1", origin, soas)
 	}
 
-	slots := 16
-	for slots < 2*len(z.names) {
-		slots *= 2
+	if err := z.finish(); err != nil {
+		return nil, err
 	}
-	z.table = make([]uint32, slots)
-	mask := uint64(slots - 1)
-	for i, n := range z.names {
-		for s := maphash.String(z.seed, n) & mask; ; s = (s + 1) & mask {
-			if z.table[s] == 0 {
-				z.table[s] = uint32(i) + 1
-				break
-			}
-		}
-	}
-	soa := z.RRset(z.Origin, dns.TypeSOA)
-	s, ok := soa[0].(*dns.SOA)
-	if !ok {
-		return nil, fmt.Errorf("zone %s: the SOA record has no data", z.Origin)
-	}
-	z.soa, z.Serial = s, s.Serial
 	return z, nil
 }
 
@@ -237,16 +220,8 @@ func (z *Zone) EachRdataIn(lo, hi int, f func(name string, typ, class uint16, tt
 		return fmt.Errorf("zone %s: EachRdataIn on a patched version", z.Origin)
 	}
 	for i := max(lo, 0); i < min(hi, len(z.names)); i++ {
-		for k := z.first[i]; k < z.first[i+1]; k++ {
-			s := &z.sets[k]
-			for r := s.first; r < s.first+s.n; r++ {
-				off := int(z.recs[r])
-				d := z.data[off:]
-				n := int(binary.BigEndian.Uint16(d[6:]))
-				if err := f(z.names[i], s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
-					return err
-				}
-			}
+		if err := z.rdataAt(i, z.names[i], f); err != nil {
+			return err
 		}
 	}
 	return nil

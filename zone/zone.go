@@ -653,18 +653,25 @@ func (z *Zone) SOA() *dns.SOA { return dns.Copy(z.soa).(*dns.SOA) }
 func (z *Zone) EachRdata(f func(name string, typ, class uint16, ttl uint32, rdata []byte) error) error {
 	var err error
 	z.eachName(func(name string, zz *Zone, i int) bool {
-		for k := zz.first[i]; k < zz.first[i+1]; k++ {
-			s := &zz.sets[k]
-			for r := s.first; r < s.first+s.n; r++ {
-				off := int(zz.recs[r])
-				d := zz.data[off:]
-				n := int(binary.BigEndian.Uint16(d[6:]))
-				if err = f(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
-					return false
-				}
-			}
-		}
-		return true
+		err = zz.rdataAt(i, name, f)
+		return err == nil
 	})
 	return err
+}
+
+// rdataAt calls f, as EachRdata does, for every record at name index i of
+// a flat zone, with name as the owner.
+func (z *Zone) rdataAt(i int, name string, f func(name string, typ, class uint16, ttl uint32, rdata []byte) error) error {
+	for k := z.first[i]; k < z.first[i+1]; k++ {
+		s := &z.sets[k]
+		for r := s.first; r < s.first+s.n; r++ {
+			off := int(z.recs[r])
+			d := z.data[off:]
+			n := int(binary.BigEndian.Uint16(d[6:]))
+			if err := f(name, s.typ, binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint32(d), d[recHeader:recHeader+n:recHeader+n]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
