@@ -43,15 +43,9 @@ var ErrFullSign = errors.New("the change needs the whole zone signed")
 // is unchanged.
 func (s *Signer) Patch(prev *zone.Zone, changes []zone.Change, serial uint32, keys SigningKeys, now time.Time, digest bool) (*zone.Zone, Stats, error) {
 	var st Stats
-	if now.IsZero() {
-		return nil, st, errors.New("sign: zero time")
-	}
-	if err := s.policy.check(); err != nil {
-		return nil, st, err
-	}
-	origin, err := canonicalName(s.origin)
+	origin, err := s.begin(now)
 	if err != nil {
-		return nil, st, fmt.Errorf("sign: origin: %w", err)
+		return nil, st, err
 	}
 	if prev == nil || prev.Origin != origin {
 		return nil, st, fmt.Errorf("sign %s: no previous version of the zone to patch", origin)
@@ -151,14 +145,12 @@ func (p *patcher) run(changes []zone.Change, keys SigningKeys) (*zone.Zone, erro
 	for name, o := range p.changed {
 		c := zone.Change{Name: name}
 		for _, set := range o.sets {
-			c.Records = append(c.Records, set.rrs...)
-			if c.Records, err = appendSigs(c.Records, set); err != nil {
+			if c.Records, err = appendSet(c.Records, set); err != nil {
 				return nil, err
 			}
 		}
 		if set := p.nsec[name]; set != nil {
-			c.Records = append(c.Records, set.rrs...)
-			if c.Records, err = appendSigs(c.Records, set); err != nil {
+			if c.Records, err = appendSet(c.Records, set); err != nil {
 				return nil, err
 			}
 		}
@@ -170,8 +162,7 @@ func (p *patcher) run(changes []zone.Change, keys SigningKeys) (*zone.Zone, erro
 		}
 		// An unchanged name: its records but the NSEC and its signatures.
 		c := zone.Change{Name: name, Records: keepExcept(p.prev, name, dns.TypeNSEC)}
-		c.Records = append(c.Records, set.rrs...)
-		if c.Records, err = appendSigs(c.Records, set); err != nil {
+		if c.Records, err = appendSet(c.Records, set); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -204,8 +195,7 @@ func (p *patcher) run(changes []zone.Change, keys SigningKeys) (*zone.Zone, erro
 		return nil, err
 	}
 	p.signed = append(p.signed, md)
-	apex.Records = append(apex.Records, md.rrs...)
-	if apex.Records, err = appendSigs(apex.Records, md); err != nil {
+	if apex.Records, err = appendSet(apex.Records, md); err != nil {
 		return nil, err
 	}
 	return z.Patch([]zone.Change{apex})
@@ -437,8 +427,7 @@ func (p *patcher) apex(soa *rrset) (zone.Change, error) {
 		if set == nil {
 			continue
 		}
-		c.Records = append(c.Records, set.rrs...)
-		if c.Records, err = appendSigs(c.Records, set); err != nil {
+		if c.Records, err = appendSet(c.Records, set); err != nil {
 			return c, err
 		}
 	}
@@ -495,8 +484,9 @@ func keepExcept(z *zone.Zone, name string, types ...uint16) []dns.RR {
 	return out
 }
 
-// appendSigs appends the signatures of a signed set as records.
-func appendSigs(out []dns.RR, set *rrset) ([]dns.RR, error) {
+// appendSet appends the records of a set and its signatures.
+func appendSet(out []dns.RR, set *rrset) ([]dns.RR, error) {
+	out = append(out, set.rrs...)
 	for _, k := range set.sigs {
 		rr, _, err := dns.UnpackRR(k.wire, 0)
 		if err != nil {

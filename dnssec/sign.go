@@ -222,19 +222,29 @@ func (s *Signer) Update(unsigned []dns.RR, keys SigningKeys, now time.Time) (*zo
 	return s.updateFrom(keys, now, func(origin string) ([]*owner, *dns.SOA, error) { return collect(origin, unsigned) })
 }
 
+// begin checks the time and the policy of a signing run and returns the
+// origin in canonical form.
+func (s *Signer) begin(now time.Time) (string, error) {
+	if now.IsZero() {
+		return "", errors.New("sign: zero time")
+	}
+	if err := s.policy.check(); err != nil {
+		return "", err
+	}
+	origin, err := canonicalName(s.origin)
+	if err != nil {
+		return "", fmt.Errorf("sign: origin: %w", err)
+	}
+	return origin, nil
+}
+
 // updateFrom checks the time and the policy, gathers the unsigned
 // records and signs them.
 func (s *Signer) updateFrom(keys SigningKeys, now time.Time, gather func(origin string) ([]*owner, *dns.SOA, error)) (*zone.Zone, Stats, error) {
 	var st Stats
-	if now.IsZero() {
-		return nil, st, errors.New("sign: zero time")
-	}
-	if err := s.policy.check(); err != nil {
-		return nil, st, err
-	}
-	origin, err := canonicalName(s.origin)
+	origin, err := s.begin(now)
 	if err != nil {
-		return nil, st, fmt.Errorf("sign: origin: %w", err)
+		return nil, st, err
 	}
 	owners, soa, err := gather(origin)
 	if err != nil {

@@ -45,15 +45,9 @@ func SignZoneTo(w io.Writer, unsigned *zone.Zone, keys SigningKeys, p Policy, no
 // policy, gathers the records and signs them, leaving the result in the
 // owners gather returned.
 func (s *Signer) signWith(keys SigningKeys, now time.Time, gather func(origin string) ([]*owner, *dns.SOA, error)) (Stats, error) {
-	if now.IsZero() {
-		return Stats{}, fmt.Errorf("sign: zero time")
-	}
-	if err := s.policy.check(); err != nil {
-		return Stats{}, err
-	}
-	origin, err := canonicalName(s.origin)
+	origin, err := s.begin(now)
 	if err != nil {
-		return Stats{}, fmt.Errorf("sign: origin: %w", err)
+		return Stats{}, err
 	}
 	owners, soa, err := gather(origin)
 	if err != nil {

@@ -15,6 +15,24 @@ import (
 // before compression; messages stay well below the 65535-byte limit.
 const xfrMessageSize = 32 << 10
 
+// refusal says why a client may not transfer or update a zone whose policy
+// allows the prefixes allow and, if keys is not empty, requests signed with
+// one of those keys; "" if it may. keyName is the request's key, if any.
+func refusal(allow []netip.Prefix, keys []string, client netip.Addr, tsig *dns.TSIG) (why, keyName string) {
+	if tsig != nil {
+		keyName = strings.ToLower(tsig.Hdr.Name)
+	}
+	switch {
+	case !slices.ContainsFunc(allow, func(p netip.Prefix) bool { return p.Contains(client) }):
+		why = "client not allowed"
+	case len(keys) > 0 && keyName == "":
+		why = "TSIG required"
+	case len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return lower(dns.Fqdn(k)) == keyName }):
+		why = "TSIG key not allowed for the zone"
+	}
+	return why, keyName
+}
+
 // newTransfer serves AXFR (RFC 5936) and IXFR (RFC 1995) of a served
 // zone to clients its TransferPolicy allows: the client's address must be
 // in Allow and, when Keys is not empty, the request signed with one of
@@ -37,20 +55,7 @@ func newTransfer(s *Server, next handler) handler {
 		}
 		origin := zs.z.Origin
 		pol := s.cfg.Transfer[origin]
-		allowed := slices.ContainsFunc(pol.Allow, func(p netip.Prefix) bool { return p.Contains(client) })
-		keyName := ""
-		if q.tsig != nil {
-			keyName = strings.ToLower(q.tsig.Hdr.Name)
-		}
-		var why string
-		switch {
-		case !allowed:
-			why = "client not allowed"
-		case len(pol.Keys) > 0 && keyName == "":
-			why = "TSIG required"
-		case len(pol.Keys) > 0 && !slices.ContainsFunc(pol.Keys, func(k string) bool { return lower(dns.Fqdn(k)) == keyName }):
-			why = "TSIG key not allowed for the zone"
-		}
+		why, keyName := refusal(pol.Allow, pol.Keys, client, q.tsig)
 		if why != "" {
 			s.log.Warn("dns transfer refused: "+why, "client", client, "zone", origin, "type", kind, "key", keyName)
 			s.metrics.transfer(origin, kind, "refused")

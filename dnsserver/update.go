@@ -64,20 +64,9 @@ func newUpdate(s *Server, next handler) handler {
 		}
 		origin := zs.z.Origin
 		pol, ok := s.cfg.Update[origin]
-		keyName := ""
-		if q.tsig != nil {
-			keyName = strings.ToLower(q.tsig.Hdr.Name)
-		}
-		var why string
-		switch {
-		case !ok || pol.Apply == nil:
+		why, keyName := refusal(pol.Allow, pol.Keys, client, q.tsig)
+		if !ok || pol.Apply == nil {
 			why = "updates not enabled for the zone"
-		case !slices.ContainsFunc(pol.Allow, func(p netip.Prefix) bool { return p.Contains(client) }):
-			why = "client not allowed"
-		case len(pol.Keys) > 0 && keyName == "":
-			why = "TSIG required"
-		case len(pol.Keys) > 0 && !slices.ContainsFunc(pol.Keys, func(k string) bool { return lower(dns.Fqdn(k)) == keyName }):
-			why = "TSIG key not allowed for the zone"
 		}
 		if why != "" {
 			s.log.Warn("dns update refused: "+why, "client", client, "zone", origin, "key", keyName)
