@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"runtime"
 
@@ -126,6 +127,16 @@ func (z *Zone) Write(w io.Writer) error {
 		err = bw.Flush()
 	}
 	return err
+}
+
+// LoadFile is Load of the file at path.
+func LoadFile(path, origin string) (*Zone, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Load(f, path, origin)
 }
 
 // Load reads a zone file (as ReadFile does) into a zone version whose

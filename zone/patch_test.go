@@ -4,22 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"steward/internal/testdata"
 )
 
 func loadRoot(t *testing.T) *Zone {
 	t.Helper()
-	f, err := os.Open("../../shared/data/root-zone/root.zone.2023051100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := Load(f, "root.zone", ".")
+	z, err := LoadFile(testdata.RootZoneFile, ".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,12 +68,7 @@ func TestZoneSign(t *testing.T) {
 	if !strings.Contains(report, "signed .:") || !strings.Contains(report, "IN\tDS\t") {
 		t.Errorf("report: %s", report)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := zone.Load(f, out, ".")
-	f.Close()
+	z, err := zone.LoadFile(out, ".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -66,12 +65,7 @@ func (m *Main) zoneServe(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	f, err := os.Open(*in)
-	if err != nil {
-		return err
-	}
-	z, err := zone.Load(f, *in, *origin)
-	f.Close()
+	z, err := zone.LoadFile(*in, *origin)
 	if err != nil {
 		return err
 	}

@@ -51,12 +51,7 @@ func (m *Main) zoneSign(args []string) error {
 			return usagef("zone sign: --now: %v", err)
 		}
 	}
-	f, err := os.Open(*in)
-	if err != nil {
-		return err
-	}
-	unsigned, err := zone.Load(f, *in, *origin)
-	f.Close()
+	unsigned, err := zone.LoadFile(*in, *origin)
 	if err != nil {
 		return err
 	}

@@ -59,12 +59,7 @@ func TestZoneServeUpdate(t *testing.T) {
 	if out, err := osexec.Command(keygen, "-a", "-A", "hmac-sha256", "-k", "update-key", "-c", keyFile).CombinedOutput(); err != nil {
 		t.Fatalf("rndc-confgen: %v\n%s", err, out)
 	}
-	f, err := os.Open(signed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z0, err := zone.Load(f, signed, ".")
-	f.Close()
+	z0, err := zone.LoadFile(signed, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
