@@ -34,6 +34,22 @@ func recordsOf(m map[string][]dns.RR) []dns.RR {
 	return out
 }
 
+// signedRoot signs the unsigned content whole with a new Signer, which it
+// returns with the signed version.
+func signedRoot(t *testing.T, content map[string][]dns.RR, keys SigningKeys, now time.Time) (*Signer, *zone.Zone) {
+	t.Helper()
+	unsigned, err := zone.New(".", recordsOf(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSigner(".", DefaultPolicy)
+	z, _, err := s.UpdateZone(unsigned, keys, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, z
+}
+
 // sameButSignatures checks that two signed versions hold the same records
 // but for the RRSIGs' signature bytes (ECDSA signatures differ each time),
 // and, with noZONEMD, got's missing ZONEMD.
@@ -97,22 +113,8 @@ func TestPatchRootZone(t *testing.T) {
 	now := time.Now() // the validators read the real clock
 	keys := keyPair(t, dns.ECDSAP256SHA256)
 	content := unsignedContent(rootZone(t))
-	unsigned, err := zone.New(".", recordsOf(content))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSigner(".", DefaultPolicy)
-	z0, _, err := s.UpdateZone(unsigned, keys, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr := func(s string) dns.RR {
-		r, err := dns.NewRR(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	s, z0 := signedRoot(t, content, keys, now)
+	rr := func(s string) dns.RR { return mustParse(t, s) }
 	soa := z0.SOA()
 	var changes []zone.Change
 	set := func(name string, recs ...string) {
@@ -237,22 +239,8 @@ func replaceSOA(rrs []dns.RR, soa *dns.SOA) []dns.RR {
 // refused patch leaves the Signer able to patch as before.
 func TestPatchRefused(t *testing.T) {
 	keys := keyPair(t, dns.ECDSAP256SHA256)
-	unsigned, err := zone.New(".", recordsOf(unsignedContent(rootZone(t))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSigner(".", DefaultPolicy)
-	z0, _, err := s.UpdateZone(unsigned, keys, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr := func(s string) dns.RR {
-		r, err := dns.NewRR(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	s, z0 := signedRoot(t, unsignedContent(rootZone(t)), keys, testNow)
+	rr := func(s string) dns.RR { return mustParse(t, s) }
 	com := zone.Change{Name: "com."} // com. removed, its glue left
 	for _, tc := range []struct {
 		name    string
