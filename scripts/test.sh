@@ -31,7 +31,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # command → Debian package, for the DNS tests.
 for pair in ldns-verify-zone:ldnsutils dnssec-verify:bind9-utils kdig:knot-dnsutils \
-	kzonecheck:knot-dnssecutils knotd:knot dig:bind9-dnsutils nsd:nsd unbound:unbound dnsperf:dnsperf \
+	kzonecheck:knot-dnssecutils knotd:knot dig:bind9-dnsutils nsupdate:bind9-dnsutils rndc-confgen:bind9-utils nsd:nsd unbound:unbound dnsperf:dnsperf \
 	npm:npm; do
 	if ! have "${pair%%:*}"; then
 		pkgs+=("${pair#*:}")
