@@ -64,7 +64,10 @@ func sortKey(name string) string {
 
 // plain reports whether name has only lower-case letters, digits, '-',
 // '_', '*' and single dots between non-empty labels.
-func plain(name string) bool {
+func plain(name string) bool { return plainLabels(name, false) }
+
+// plainLabels is plain, upper-case letters allowed too if upper.
+func plainLabels(name string, upper bool) bool {
 	if name == "." {
 		return true
 	}
@@ -77,6 +80,7 @@ func plain(name string) bool {
 				return false
 			}
 		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '*':
+		case upper && 'A' <= c && c <= 'Z':
 		default:
 			return false
 		}

@@ -137,27 +137,7 @@ func (c *TextTimes) append(b []byte, t uint32) []byte {
 // plainText reports whether a name in presentation format prints as it
 // is: letters, digits, '-', '_' and '*' in labels, or the root.
 func plainText(name string) bool {
-	if name == "." {
-		return true
-	}
-	if len(name) == 0 || name[len(name)-1] != '.' {
-		return false
-	}
-	prev := byte('.')
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '.':
-			if prev == '.' {
-				return false
-			}
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '*':
-		default:
-			return false
-		}
-		prev = c
-	}
-	return name[0] != '.'
+	return name == "." || len(name) > 0 && name[len(name)-1] == '.' && plainLabels(name, true)
 }
 
 // appendWireName appends the uncompressed wire-format name at the start
